@@ -1,0 +1,61 @@
+"""Turning values from the student's code into float64 arrays, or a reason why not.
+
+Checks compare in float64; everything they accept passes through here first
+so a ``None``, a list, an object array or complex numbers become a clear
+message instead of a numpy broadcast or a TypeError inside the grader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from graders.checks._format import shape_str, type_phrase
+from graders.errors import SpecError
+
+_REAL_KINDS = "biuf"  # bool, signed, unsigned, float; bool counts as 0/1
+
+
+class Invalid(Exception):
+    """The student's value is not a real number array; ``str`` is the reason."""
+
+
+def expect_phrase(shape: Sequence[int | None] | None) -> str:
+    """What a check wanted, for "got X, expected Y"."""
+    if shape is None:
+        return "a numpy array"
+    if len(shape) == 0:
+        return "a number"
+    return f"an array of shape {shape_str(shape)}"
+
+
+def real_array(value: Any,
+               expected_shape: Sequence[int | None] | None = None) -> NDArray[np.float64]:
+    """``value`` as a float64 array (a copy), or raise :class:`Invalid`.
+
+    Accepts numpy arrays and scalars and Python numbers (booleans as 0/1);
+    rejects lists on purpose, so a check never guesses at nested structure.
+    """
+    want = expect_phrase(expected_shape)
+    if not isinstance(value, np.ndarray | np.generic | int | float):
+        raise Invalid(f"got {type_phrase(value)}, expected {want}")
+    arr = np.asarray(value)
+    kind = arr.dtype.kind
+    if kind == "c":
+        raise Invalid(f"got complex values (dtype {arr.dtype}), expected real numbers")
+    if kind == "O":
+        raise Invalid(f"got an array of dtype object (ragged or mixed contents), expected {want}")
+    if kind not in _REAL_KINDS:
+        raise Invalid(f"got an array of dtype {arr.dtype}, expected real numbers")
+    return arr.astype(np.float64)
+
+
+def trusted_array(name: str, value: Any) -> NDArray[np.float64]:
+    """The grader's own value as float64; a bad one is the spec's fault, not the student's."""
+    try:
+        return real_array(value)
+    except Invalid as exc:
+        raise SpecError(f"{name}: the expected value is not a real array ({exc})") from exc

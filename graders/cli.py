@@ -1,0 +1,144 @@
+"""The ``dlgrade`` command: grade one submission locally, list assignments, run the service."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import DlgradeError, SandboxUnavailable, UnknownAssignment
+from .results import Grade, ProblemResult
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="dlgrade: exact, sandboxed grading of deep-learning assignments.")
+err = Console(stderr=True)
+
+EXIT_USAGE = 2
+EXIT_NO_SANDBOX = 3
+
+STATUS_STYLE = {"passed": "green", "partial": "yellow", "failed": "red", "error": "red bold",
+                "skipped": "dim", "manual": "cyan"}
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    gradescope = "gradescope"
+
+
+@app.command()
+def grade(
+    assignment: Annotated[str, typer.Argument(help="Assignment slug, e.g. radboud-dl-a1.")],
+    paths: Annotated[list[Path], typer.Argument(help="Submission files, folders or zips.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object only.")] = False,
+    output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.table,
+    seed: Annotated[int | None, typer.Option(help="Reproduce a run: reuse its seed.")] = None,
+    problem: Annotated[list[str] | None, typer.Option(
+        "--problem", "-p", help="Grade only this problem (repeatable).")] = None,
+    no_sandbox: Annotated[bool, typer.Option(
+        "--no-sandbox", help="DANGEROUS: run student code unprotected (grader debugging only).")
+    ] = False,
+) -> None:
+    """Grade one submission locally, with no server."""
+    from .assignments import registry
+    from .engine import grade as run_grade
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    fmt = OutputFormat.json if as_json else output_format
+    try:
+        spec = registry.get(assignment)
+        if problem:
+            for pid in problem:
+                spec.get(pid)
+    except (UnknownAssignment, DlgradeError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    for p in paths:
+        if not p.exists():
+            err.print(f"[red]error:[/red] no such file or folder: {p}")
+            raise typer.Exit(EXIT_USAGE)
+    if no_sandbox:
+        err.print("[red bold]WARNING: --no-sandbox runs the submission with your own "
+                  "permissions. It can read your files (reference solutions included), your "
+                  "environment and the network. Use it only to debug a grader on code you "
+                  "trust.[/red bold]")
+
+    def progress(result: ProblemResult) -> None:
+        if fmt is OutputFormat.table:
+            style = STATUS_STYLE.get(result.status, "")
+            err.print(f"  {result.id}: [{style}]{result.status}[/{style}] "
+                      f"{result.score:g}/{result.max_score:g}")
+
+    if fmt is OutputFormat.table:
+        err.print(f"Grading {', '.join(map(str, paths))} as [bold]{assignment}[/bold] ...")
+    try:
+        result = run_grade(assignment, paths, seed=seed, problems=problem,
+                           sandbox=not no_sandbox, on_problem=progress)
+    except SandboxUnavailable as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_NO_SANDBOX) from None
+    if fmt is OutputFormat.json:
+        sys.stdout.write(json.dumps(result.to_json()) + "\n")
+    elif fmt is OutputFormat.gradescope:
+        sys.stdout.write(json.dumps(result.to_gradescope(), indent=2) + "\n")
+    else:
+        Console().print(_table(result))
+
+
+def _table(result: Grade) -> Table:
+    table = Table(title=f"{result.assignment}: {result.score:g} / {result.max_score:g} "
+                        f"(seed {result.seed}, {result.duration_s:.1f} s)")
+    table.add_column("problem")
+    table.add_column("points", justify="right")
+    table.add_column("status")
+    table.add_column("first problem found", overflow="fold")
+    for p in result.problems:
+        style = STATUS_STYLE.get(p.status, "")
+        points = f"– / {p.max_score:g}" if p.manual else f"{p.score:g} / {p.max_score:g}"
+        table.add_row(p.id, points, f"[{style}]{p.status}[/{style}]",
+                      "graded by a person" if p.manual else p.message)
+    return table
+
+
+@app.command("assignments")
+def list_assignments() -> None:
+    """List the assignments this grader knows, with their problems and points."""
+    from .assignments import registry
+
+    console = Console()
+    for a in registry.all():
+        table = Table(title=f"{a.slug} — {a.title} ({a.max_score:g} points autograded)")
+        table.add_column("problem")
+        table.add_column("points", justify="right")
+        table.add_column("kind")
+        for p in a.problems:
+            kind = "manual" if p.manual else ("training" if p.training else "auto")
+            table.add_row(p.id, f"{p.points:g}", kind)
+        console.print(table)
+
+
+def _mount_optional() -> None:
+    """Sub-commands whose packages may be absent from a minimal install."""
+    try:
+        from .datasets.cli import datasets_app
+        app.add_typer(datasets_app, name="datasets", help="Install and list data sets.")
+    except ImportError:
+        pass
+    try:
+        from service.cli import register
+        register(app)
+    except ImportError:
+        pass
+
+
+_mount_optional()
+
+if __name__ == "__main__":
+    app()

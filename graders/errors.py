@@ -1,0 +1,76 @@
+"""One exception tree for the whole engine.
+
+    DlgradeError
+    ├── SubmissionError          the student's upload cannot be graded as given
+    │   ├── UnreadableNotebook   not JSON, not nbformat 4, not UTF-8
+    │   ├── UnsafeArchive        zip slip, links, bombs, too many or too large files
+    │   └── NameNotFound         a graded name is missing from the submission
+    ├── SandboxError             the untrusted process did not finish normally
+    │   ├── SandboxUnavailable   bubblewrap or cgroups missing: grading cannot run
+    │   ├── TimeLimit            wall-clock or CPU budget exhausted
+    │   ├── MemoryLimit          the memory cgroup killed the process tree
+    │   ├── OutputLimit          too much data on the result channel
+    │   ├── ProtocolError        the harness answered with something malformed
+    │   └── SandboxCrashed       it exited or died mid-probe
+    ├── SpecError                an assignment spec is wrong (an instructor's bug)
+    └── UnknownAssignment        no grader has this slug
+
+Messages are written for the person who can act on them: the student for
+``SubmissionError`` and ``SandboxError``, the instructor for the rest.
+"""
+
+
+class DlgradeError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+
+class SubmissionError(DlgradeError):
+    pass
+
+
+class UnreadableNotebook(SubmissionError):
+    pass
+
+
+class UnsafeArchive(SubmissionError):
+    pass
+
+
+class NameNotFound(SubmissionError):
+    pass
+
+
+class SandboxError(DlgradeError):
+    pass
+
+
+class SandboxUnavailable(SandboxError):
+    pass
+
+
+class TimeLimit(SandboxError):
+    pass
+
+
+class MemoryLimit(SandboxError):
+    pass
+
+
+class OutputLimit(SandboxError):
+    pass
+
+
+class ProtocolError(SandboxError):
+    pass
+
+
+class SandboxCrashed(SandboxError):
+    pass
+
+
+class SpecError(DlgradeError):
+    pass
+
+
+class UnknownAssignment(DlgradeError):
+    pass

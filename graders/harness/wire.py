@@ -1,0 +1,176 @@
+"""The only format that crosses the sandbox wall: JSON plus raw array bytes.
+
+A frame is ``u32 header length | header JSON | u64 blob length | blob``. The
+header is a JSON tree in which arrays appear as ``{"__nd__": [dtype, shape,
+offset]}`` pointing into the blob. Nothing in it can execute code when read:
+there is no pickle, no zip and no dtype outside a short numeric allow-list,
+and every size is checked against the limit before memory is taken.
+
+This module is imported by both sides, so it depends on nothing but the
+standard library and numpy.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+ALLOWED_DTYPES = frozenset(
+    np.dtype(t).str for t in (
+        np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
+        np.uint32, np.uint64, np.float16, np.float32, np.float64,
+    )
+)
+MAX_DEPTH = 32
+
+
+class WireError(Exception):
+    """A frame that does not follow the format; the sender is not trusted."""
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A value with a meaning agreed by both sides: a handle, a generator seed."""
+
+    name: str
+    value: Any
+
+
+def _encode(value: Any, blobs: list[bytes], offset: list[int], depth: int = 0) -> Any:
+    if depth > MAX_DEPTH:
+        raise WireError("value nested too deeply to send")
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, Tag):
+        return {f"__{value.name}__": _encode(value.value, blobs, offset, depth + 1)}
+    if isinstance(value, int):
+        return value if abs(value) < 2**63 else float(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {"__float__": repr(value)}
+    if isinstance(value, np.generic):
+        return _encode(value.item(), blobs, offset, depth)
+    if isinstance(value, np.ndarray):
+        arr = np.ascontiguousarray(value)
+        if arr.dtype.str not in ALLOWED_DTYPES:
+            arr = arr.astype(np.float64) if arr.dtype.kind in "fc" else arr
+        if arr.dtype.str not in ALLOWED_DTYPES:
+            raise WireError(f"cannot send an array of dtype {value.dtype}")
+        data = arr.tobytes()
+        ref = {"__nd__": [arr.dtype.str, list(arr.shape), offset[0]]}
+        blobs.append(data)
+        offset[0] += len(data)
+        return ref
+    if isinstance(value, tuple):
+        return {"__tuple__": [_encode(v, blobs, offset, depth + 1) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v, blobs, offset, depth + 1) for v in value]
+    if isinstance(value, dict):
+        items = []
+        for k, v in value.items():
+            if not isinstance(k, str | int):
+                raise WireError(f"cannot send a dict key of type {type(k).__name__}")
+            items.append([k, _encode(v, blobs, offset, depth + 1)])
+        return {"__dict__": items}
+    raise WireError(f"cannot send a value of type {type(value).__name__}")
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    blobs: list[bytes] = []
+    header = json.dumps(_encode(message, blobs, [0]), separators=(",", ":")).encode()
+    blob = b"".join(blobs)
+    return struct.pack(">I", len(header)) + header + struct.pack(">Q", len(blob)) + blob
+
+
+def _decode(node: Any, blob: memoryview, depth: int = 0) -> Any:
+    if depth > MAX_DEPTH:
+        raise WireError("message nested too deeply")
+    if isinstance(node, list):
+        return [_decode(v, blob, depth + 1) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if len(node) != 1:
+        raise WireError("malformed message: bare JSON object")
+    (key, val), = node.items()
+    if key == "__nd__":
+        return _decode_array(val, blob)
+    if key == "__tuple__" and isinstance(val, list):
+        return tuple(_decode(v, blob, depth + 1) for v in val)
+    if key == "__float__" and val in ("nan", "inf", "-inf"):
+        return float(val)
+    if key == "__dict__" and isinstance(val, list):
+        out = {}
+        for item in val:
+            if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str | int)):
+                raise WireError("malformed dict entry")
+            out[item[0]] = _decode(item[1], blob, depth + 1)
+        return out
+    if key.startswith("__") and key.endswith("__") and len(key) > 4:
+        return Tag(key[2:-2], _decode(val, blob, depth + 1))
+    raise WireError(f"malformed message: unknown tag {key!r}")
+
+
+def _decode_array(spec: Any, blob: memoryview) -> np.ndarray:
+    if not (isinstance(spec, list) and len(spec) == 3):
+        raise WireError("malformed array reference")
+    dtype_str, shape, offset = spec
+    if dtype_str not in ALLOWED_DTYPES:
+        raise WireError(f"array dtype {dtype_str!r} is not allowed")
+    if not (isinstance(shape, list) and len(shape) <= 32
+            and all(isinstance(d, int) and d >= 0 for d in shape)):
+        raise WireError(f"malformed array shape {shape!r}")
+    dtype = np.dtype(dtype_str)
+    nbytes = math.prod(shape) * dtype.itemsize
+    if not (isinstance(offset, int) and offset >= 0 and offset + nbytes <= len(blob)):
+        raise WireError("array data lies outside the message")
+    return np.frombuffer(blob[offset:offset + nbytes], dtype=dtype).reshape(shape).copy()
+
+
+def decode(header: bytes, blob: bytes) -> dict[str, Any]:
+    try:
+        tree = json.loads(header)
+    except (ValueError, RecursionError) as exc:
+        raise WireError(f"header is not JSON: {exc}") from None
+    message = _decode(tree, memoryview(blob))
+    if not isinstance(message, dict):
+        raise WireError("a message must be a dict")
+    return message
+
+
+def read_exact(fd: int, n: int) -> bytes:
+    chunks = []
+    while n:
+        chunk = os.read(fd, min(n, 1 << 20))
+        if not chunk:
+            raise EOFError("channel closed")
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def send(fd: int, message: dict[str, Any]) -> None:
+    write_all(fd, encode(message))
+
+
+def receive(fd: int, max_bytes: int = 1 << 30) -> dict[str, Any]:
+    """Blocking read of one frame, refusing any length over ``max_bytes``."""
+    (hlen,) = struct.unpack(">I", read_exact(fd, 4))
+    if hlen > max_bytes:
+        raise WireError(f"header of {hlen} bytes exceeds the limit of {max_bytes}")
+    header = read_exact(fd, hlen)
+    (blen,) = struct.unpack(">Q", read_exact(fd, 8))
+    if hlen + blen > max_bytes:
+        raise WireError(f"message of {hlen + blen} bytes exceeds the limit of {max_bytes}")
+    return decode(header, read_exact(fd, blen))

@@ -1,0 +1,140 @@
+"""What an instructor writes against: an assignment, its problems, and their points.
+
+A problem is a generator that receives the student's code (a proxy: every
+call crosses the sandbox and returns plain data) and a context with the run's
+random generator, and yields one ``CheckResult`` per property checked::
+
+    a1 = Assignment("radboud-dl-a1", "Radboud NWI-IMC070 assignment 1", ...)
+
+    @a1.problem("sigmoid", points=1, needs=["sigmoid"])
+    def sigmoid(student, ctx):
+        x = ctx.rng.uniform(-30, 30, size=ctx.shape(2))
+        yield close("sigmoid(x)", student.call("sigmoid", x), ref.sigmoid(x))
+
+Points sit next to the problem; they are split across its checks by their
+weights (equal by default). A problem that stops half-way (the student's code
+raised or hit a limit) counts the checks it never reached as not passed: give
+``checks=`` to say how many a complete run yields.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .results import CheckResult
+from .sandbox.limits import Limits
+
+if TYPE_CHECKING:
+    from .engine.proxy import Student
+
+ProblemFn = Callable[["Student", "Context"], Iterator[CheckResult]]
+
+
+@dataclass
+class Context:
+    """Per-problem inputs that the student's code never sees unless they are sent to it."""
+
+    seed: int
+    problem_id: str
+    rng: np.random.Generator
+    data: dict[str, Any] = field(default_factory=dict)
+    # The submission's non-code files by path (``hyperparams.json``): trusted-side data that
+    # a spec reads and validates itself; they are never sent into the sandbox.
+    files: Mapping[str, bytes] = field(default_factory=dict)
+
+    def child_seed(self) -> int:
+        return int(self.rng.integers(0, 2**31 - 1))
+
+    def shape(self, ndim: int, low: int = 2, high: int = 13) -> tuple[int, ...]:
+        """Distinct sizes per dimension (primes), so a transpose cannot pass by accident."""
+        from .checks import distinct_shape
+
+        return distinct_shape(self.rng, ndim, low, high)
+
+
+def problem_rng(seed: int, problem_id: str) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32(problem_id.encode())])
+
+
+@dataclass
+class ProblemSpec:
+    id: str
+    points: float
+    func: ProblemFn | None = None
+    needs: tuple[str, ...] = ()
+    manual: bool = False
+    training: bool = False
+    hidden: bool = False
+    timeout_s: float = 20.0
+    checks: int | None = None
+    dataset: str | None = None
+    description: str = ""
+
+
+@dataclass
+class Assignment:
+    """One course assignment: its problems, the course's provided code, how to load it."""
+
+    slug: str
+    title: str
+    provided_dir: Path | None = None
+    # Name in the student's namespace -> "module:attribute" of the course's copy.
+    overrides: dict[str, str] = field(default_factory=dict)
+    # Entry points that loading must never run (training loops, plots, downloads).
+    skip_calls: tuple[str, ...] = ()
+    statement_timeout_s: float = 5.0
+    load_timeout_s: float = 60.0
+    limits: Limits = field(default_factory=Limits)
+    # Modules of provided_dir imported before the submission loads (training loops etc.).
+    provided_modules: tuple[str, ...] = ()
+    # Libraries a pooled sandbox imports before the submission arrives (e.g. "torch").
+    warm_imports: tuple[str, ...] = ()
+    # Arrays injected into every namespace before loading (data a course hands out).
+    preset: Callable[[], dict[str, Any]] | None = None
+    # The course's own copies of files students receive (``nndl/layer_utils.py``): they
+    # replace any file of the same path in the submission, and are added when missing.
+    provided_files: Callable[[], dict[str, str]] | None = None
+    # Where the course's files belong (``nndl/fc_net.py``). An uploaded code file that ends
+    # with ``/`` + one of these paths, or has its base name at the top level, is loaded under
+    # that path, so imports between the course's files (``from .layers import *``) work
+    # however the student uploaded them: a zip of the folder, a parent folder, loose files.
+    layout: tuple[str, ...] = ()
+    problems: list[ProblemSpec] = field(default_factory=list)
+
+    def problem(self, problem_id: str, *, points: float, needs: tuple[str, ...] | list[str] = (),
+                training: bool = False, hidden: bool = False, timeout_s: float = 20.0,
+                checks: int | None = None, dataset: str | None = None
+                ) -> Callable[[ProblemFn], ProblemFn]:
+        def register(func: ProblemFn) -> ProblemFn:
+            self._add(ProblemSpec(problem_id, float(points), func, tuple(needs), False, training,
+                                  hidden, timeout_s, checks, dataset,
+                                  (func.__doc__ or "").strip()))
+            return func
+        return register
+
+    def manual(self, problem_id: str, *, points: float, description: str = "") -> None:
+        self._add(ProblemSpec(problem_id, float(points), manual=True, description=description))
+
+    def _add(self, spec: ProblemSpec) -> None:
+        if any(p.id == spec.id for p in self.problems):
+            from .errors import SpecError
+            raise SpecError(f"{self.slug}: problem id {spec.id!r} declared twice")
+        self.problems.append(spec)
+
+    @property
+    def max_score(self) -> float:
+        return sum(p.points for p in self.problems if not p.manual)
+
+    def get(self, problem_id: str) -> ProblemSpec:
+        for p in self.problems:
+            if p.id == problem_id:
+                return p
+        from .errors import SpecError
+        raise SpecError(f"{self.slug} has no problem {problem_id!r}; it has "
+                        + ", ".join(p.id for p in self.problems))
