@@ -1,0 +1,1 @@
+"""The course's ``utils`` package: the ``Solver`` training class and finite-difference checks."""
