@@ -1,0 +1,110 @@
+"""``create_app(settings)``: the API, and in embedded mode the worker threads beside it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, OperationalError
+
+from graders.errors import DlgradeError
+from service.context import Context, build_context
+from service.metrics import make_registry
+from service.routes import assignments, auth, courses, ops, submissions
+from service.services.errors import ServiceError
+from service.services.queue import Broker, LocalBroker, Sweeper, recover_local
+from service.services.runner import process_job
+from service.settings import Settings
+
+log = logging.getLogger("dlgrade.api")
+
+
+def default_broker(settings: Settings, ctx: Context) -> Broker:
+    if settings.embedded:
+        kinds = ("grading", "training", "regrade")
+        return LocalBroker(lambda p: process_job(ctx, p["submission_id"], p.get("part", "all")),
+                           [settings.queue(k) for k in kinds])
+    from service.worker import CeleryBroker, create_celery
+
+    return CeleryBroker(create_celery(settings))
+
+
+def create_app(settings: Settings, *, broker: Broker | None = None,
+               context: Context | None = None) -> FastAPI:
+    """Tests pass their own broker (or context); production uses the one settings imply."""
+    ctx = context or build_context(settings)
+    if broker is not None:
+        ctx.broker = broker
+    elif ctx.broker is None:
+        ctx.broker = default_broker(settings, ctx)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        sweeper = None
+        if isinstance(ctx.broker, LocalBroker):
+            ctx.broker.start()
+            recover_local(ctx)  # whatever the previous run left queued or running
+            sweeper = Sweeper(ctx, settings.sweep_interval_seconds)
+            sweeper.start()
+        yield
+        if sweeper is not None:
+            sweeper.stop()
+        if isinstance(ctx.broker, LocalBroker):
+            ctx.broker.stop()
+
+    # A body larger than any acceptable upload is refused before it is read: without a
+    # limit, Starlette spools the whole of it to a temporary file (even before the
+    # route's authentication and size checks run).
+    body_limit = settings.max_upload_bytes + settings.max_files * 1024 + 64 * 1024
+    app = FastAPI(title="dlgrade", version="1", lifespan=lifespan, max_body_size=body_limit,
+                  description="Autograder service: submit, get results, run the course.")
+    app.state.ctx = ctx
+    app.state.metrics = make_registry(ctx)
+    for r in (auth, courses, assignments, submissions):
+        app.include_router(r.router, prefix="/api/v1")
+    app.include_router(ops.router)
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
+        return JSONResponse({"detail": {"code": exc.code, "message": exc.message}},
+                            status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(_: Request, exc: OperationalError) -> JSONResponse:
+        """The database is unreachable or restarting: the client should try again shortly."""
+        log.error("database unavailable in a request: %s", type(exc.orig).__name__)
+        return JSONResponse({"detail": {"code": "database_unavailable",
+                                        "message": "the database is unavailable right now; "
+                                                   "please try again shortly"}},
+                            status_code=503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(DataError)
+    async def _bad_value(_: Request, exc: DataError) -> JSONResponse:
+        """A value the database cannot hold (an id past its integer range): the client's."""
+        reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+        return JSONResponse({"detail": {"code": "invalid_value",
+                                        "message": f"a value in the request is invalid: {reason}"}},
+                            status_code=422)
+
+    @app.exception_handler(DlgradeError)
+    async def _engine_error(_: Request, exc: DlgradeError) -> JSONResponse:
+        log.error("engine error in a request", exc_info=exc)
+        return JSONResponse({"detail": {"code": type(exc).__name__, "message": str(exc)}},
+                            status_code=503)
+
+    return app
+
+
+def app_factory() -> Any:
+    """For ``uvicorn --factory service.app:app_factory``: settings from the environment."""
+    from service.db import migrate
+    from service.logs import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_json)
+    migrate(settings.db_url)
+    return create_app(settings)

@@ -1,0 +1,64 @@
+"""``dlgrade serve`` and ``dlgrade worker``; the main CLI mounts them with :func:`register`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from service.settings import Settings
+
+
+def _settings(state_dir: Path | None) -> Settings:
+    return Settings(state_dir=state_dir) if state_dir else Settings()
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def serve(
+        host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+        state_dir: Annotated[Path | None, typer.Option(
+            help="SQLite database, submissions and JWT key; default ./dlgrade-data")] = None,
+    ) -> None:
+        """Run the grading service. With no configuration: SQLite and an in-process worker.
+
+        Set DATABASE_URL and REDIS_URL to use PostgreSQL and Celery workers instead.
+        """
+        import uvicorn
+
+        from service.app import create_app
+        from service.bootstrap import bootstrap
+        from service.db import migrate
+        from service.logs import configure_logging
+
+        settings = _settings(state_dir)
+        configure_logging(settings.log_level, settings.log_json)
+        migrate(settings.db_url)
+        api = create_app(settings)
+        first = bootstrap(api.state.ctx, demo=settings.demo)
+        mode = "embedded worker, SQLite" if settings.embedded else "Celery workers via Redis"
+        typer.echo(f"dlgrade service on http://{host}:{port} ({mode}); API docs at /docs")
+        if first is not None:
+            typer.echo("First start: created these accounts (shown once, change the passwords):")
+            typer.echo(f"  admin    {first.admin_email}  password: {first.admin_password}")
+            typer.echo(f"  student  {first.student_email}  password: {first.student_password}")
+            typer.echo(f"  demo course id {first.course_id}, assignment id {first.assignment_id}")
+        uvicorn.run(api, host=host, port=port, log_config=None)
+
+    @app.command()
+    def worker(
+        queues: Annotated[str, typer.Option(
+            help="comma-separated: grading, training, regrade")] = "grading,training,regrade",
+        concurrency: Annotated[int, typer.Option(help="gradings at a time")] = 1,
+        sweep: Annotated[bool, typer.Option(help="also run the periodic sweep")] = True,
+    ) -> None:
+        """Run a Celery worker (needs REDIS_URL and DATABASE_URL)."""
+        from service.worker import run_worker
+
+        settings = Settings()
+        if not settings.redis_url:
+            raise typer.BadParameter("set REDIS_URL (and DATABASE_URL) to run a worker")
+        run_worker(settings, [q.strip() for q in queues.split(",") if q.strip()], concurrency,
+                   sweep)

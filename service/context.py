@@ -1,0 +1,37 @@
+"""Everything a request or a task needs, built once from settings and passed around."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.db import make_engine, make_sessionmaker
+from service.grading import Grader, load_grader
+from service.settings import Settings
+
+if TYPE_CHECKING:
+    from service.services.queue import Broker
+
+
+@dataclass
+class Context:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    grader: Grader
+    broker: Broker | None = None
+    secret: str = field(default="", repr=False)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_context(settings: Settings, *, broker: Broker | None = None,
+                  grader: Grader | None = None) -> Context:
+    engine = make_engine(settings.db_url)
+    return Context(settings=settings, engine=engine, sessions=make_sessionmaker(engine),
+                   grader=grader or load_grader(settings), broker=broker,
+                   secret=settings.resolved_secret())

@@ -1,0 +1,167 @@
+"""Who is asking and what they may touch, as dependencies the routes declare."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.context import Context
+from service.models import ApiToken, Assignment, Course, Enrollment, Submission, User, utcnow
+from service.security import API_TOKEN_PREFIX, decode_access_token, hash_api_token
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_ctx(request: Request) -> Context:
+    return request.app.state.ctx
+
+
+Ctx = Annotated[Context, Depends(get_ctx)]
+
+
+def get_session(ctx: Ctx) -> Iterator[Session]:
+    with ctx.sessions() as session:
+        yield session
+
+
+DB = Annotated[Session, Depends(get_session)]
+
+_UNAUTHORIZED = HTTPException(status.HTTP_401_UNAUTHORIZED, "not authenticated",
+                              headers={"WWW-Authenticate": "Bearer"})
+
+
+def current_user(ctx: Ctx, session: DB, token: Annotated[str | None, Depends(oauth2)]) -> User:
+    """A short-lived JWT from /auth/token, or a long-lived ``dlg_`` API token."""
+    if not token:
+        raise _UNAUTHORIZED
+    user: User | None = None
+    if token.startswith(API_TOKEN_PREFIX):
+        row = session.scalars(select(ApiToken).where(
+            ApiToken.token_hash == hash_api_token(token), ApiToken.revoked_at.is_(None))).first()
+        if row is not None:
+            row.last_used_at = utcnow()
+            session.commit()
+            user = row.user
+    else:
+        user_id = decode_access_token(token, ctx.secret)
+        user = session.get(User, user_id) if user_id is not None else None
+    if user is None or not user.is_active:
+        raise _UNAUTHORIZED
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def forbidden(msg: str) -> HTTPException:
+    return HTTPException(status.HTTP_403_FORBIDDEN, msg)
+
+
+def require_admin(user: CurrentUser) -> User:
+    if user.role != "admin":
+        raise forbidden("only an administrator may do this")
+    return user
+
+
+def require_staff(user: CurrentUser) -> User:
+    if user.role not in ("admin", "instructor"):
+        raise forbidden("only instructors may do this")
+    return user
+
+
+@dataclass
+class Access:
+    """A user's standing in one course; admins are instructors everywhere."""
+
+    user: User
+    course: Course
+    role: str
+
+    @property
+    def staff(self) -> bool:
+        return self.role == "instructor"
+
+
+def _access(session: Session, user: User, course_id: int) -> Access:
+    course = session.get(Course, course_id)
+    if course is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no course {course_id}")
+    if user.role == "admin":
+        return Access(user, course, "instructor")
+    role = session.scalar(select(Enrollment.role).where(Enrollment.course_id == course_id,
+                                                        Enrollment.user_id == user.id))
+    if role is None:
+        raise forbidden("you are not enrolled in this course")
+    return Access(user, course, role)
+
+
+def course_member(course_id: int, user: CurrentUser, session: DB) -> Access:
+    return _access(session, user, course_id)
+
+
+def course_instructor(access: Annotated[Access, Depends(course_member)]) -> Access:
+    if not access.staff:
+        raise forbidden("only the course's instructors may do this")
+    return access
+
+
+CourseMember = Annotated[Access, Depends(course_member)]
+CourseInstructor = Annotated[Access, Depends(course_instructor)]
+
+
+@dataclass
+class AssignmentAccess:
+    assignment: Assignment
+    access: Access
+
+
+def assignment_member(assignment_id: int, user: CurrentUser, session: DB) -> AssignmentAccess:
+    a = session.get(Assignment, assignment_id)
+    if a is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no assignment {assignment_id}")
+    return AssignmentAccess(a, _access(session, user, a.course_id))
+
+
+def assignment_instructor(
+        aa: Annotated[AssignmentAccess, Depends(assignment_member)]) -> AssignmentAccess:
+    if not aa.access.staff:
+        raise forbidden("only the course's instructors may do this")
+    return aa
+
+
+AssignmentMember = Annotated[AssignmentAccess, Depends(assignment_member)]
+AssignmentInstructor = Annotated[AssignmentAccess, Depends(assignment_instructor)]
+
+
+@dataclass
+class SubmissionAccess:
+    submission: Submission
+    access: Access
+
+
+def submission_viewer(submission_id: int, user: CurrentUser, session: DB) -> SubmissionAccess:
+    """The student who submitted it, or an instructor of its course."""
+    sub = session.get(Submission, submission_id)
+    if sub is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no submission {submission_id}")
+    access = _access(session, user, sub.assignment.course_id)
+    if not access.staff and sub.user_id != user.id:
+        raise forbidden("this is not your submission")
+    return SubmissionAccess(sub, access)
+
+
+def submission_instructor(
+        sa: Annotated[SubmissionAccess, Depends(submission_viewer)]) -> SubmissionAccess:
+    if not sa.access.staff:
+        raise forbidden("only the course's instructors may do this")
+    return sa
+
+
+SubmissionViewer = Annotated[SubmissionAccess, Depends(submission_viewer)]
+SubmissionInstructor = Annotated[SubmissionAccess, Depends(submission_instructor)]

@@ -1,0 +1,1 @@
+"""HTTP routes: thin, they check access through deps and call ``service.services``."""

@@ -1,0 +1,221 @@
+"""Assignments: instructors set them up and watch them; students submit to them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, File, HTTPException, Query, UploadFile, status
+from sqlalchemy import select
+
+from service import schemas as S
+from service.deps import (
+    DB,
+    AssignmentInstructor,
+    AssignmentMember,
+    CourseInstructor,
+    CourseMember,
+    Ctx,
+)
+from service.grading import known_slug
+from service.models import (
+    Assignment,
+    Enrollment,
+    Extension,
+    ExtraAttempts,
+    Submission,
+    User,
+    utcnow,
+)
+from service.services import submissions as subs
+from service.services.gradebook import statistics_for
+from service.services.policy import window
+from service.services.queue import relay
+from service.views import assignment_out, submission_out, summary_out
+
+router = APIRouter(tags=["assignments"])
+CLEARABLE = {"last_accepted_at", "max_submissions"}  # null means: same as due_at, unlimited
+
+
+def utc(dt: datetime | None, tz: str) -> datetime | None:
+    """Times without a zone are read in the course's time zone."""
+    if dt is None:
+        return None
+    return (dt if dt.tzinfo else dt.replace(tzinfo=ZoneInfo(tz))).astimezone(UTC)
+
+
+def _problems(ctx: Ctx, slug: str) -> list[S.ProblemSpecOut]:
+    info = known_slug(ctx.grader, slug)
+    return [] if info is None else [S.ProblemSpecOut(**vars(p)) for p in info.problems]
+
+
+def _check_dates(a: Assignment) -> None:
+    if a.due_at < a.opens_at:
+        raise HTTPException(422, "due_at is before opens_at")
+    if a.last_accepted_at is not None and a.last_accepted_at < a.due_at:
+        raise HTTPException(422, "last_accepted_at is before due_at")
+
+
+def _student(session: DB, course_id: int, user_id: int) -> User:
+    e = session.scalars(select(Enrollment).where(Enrollment.course_id == course_id,
+                                                 Enrollment.user_id == user_id,
+                                                 Enrollment.role == "student")).first()
+    if e is None:
+        raise HTTPException(404, f"user {user_id} is not a student of this course")
+    return e.user
+
+
+@router.post("/courses/{course_id}/assignments", response_model=S.AssignmentOut, status_code=201)
+def create_assignment(body: S.AssignmentCreate, access: CourseInstructor, ctx: Ctx,
+                      session: DB) -> S.AssignmentOut:
+    if known_slug(ctx.grader, body.slug) is None:
+        raise HTTPException(422, f"no grader named {body.slug!r}; known: "
+                                 f"{', '.join(sorted(ctx.grader.slugs())) or 'none'}")
+    tz = access.course.timezone
+    data = body.model_dump()
+    for k in ("opens_at", "due_at", "last_accepted_at"):
+        data[k] = utc(data[k], tz)
+    a = Assignment(course_id=access.course.id, **data)
+    a.course = access.course
+    _check_dates(a)
+    session.add(a)
+    session.commit()
+    return assignment_out(a, _problems(ctx, a.slug))
+
+
+@router.get("/courses/{course_id}/assignments", response_model=list[S.AssignmentOut])
+def list_assignments(access: CourseMember, ctx: Ctx, session: DB) -> list[S.AssignmentOut]:
+    rows = session.scalars(select(Assignment).where(Assignment.course_id == access.course.id)
+                           .order_by(Assignment.due_at))
+    return [assignment_out(a, _problems(ctx, a.slug),
+                           None if access.staff else window(session, a, access.user.id).due_at)
+            for a in rows]
+
+
+@router.get("/assignments/{assignment_id}", response_model=S.AssignmentOut)
+def get_assignment(aa: AssignmentMember, ctx: Ctx, session: DB) -> S.AssignmentOut:
+    a = aa.assignment
+    mine = None if aa.access.staff else window(session, a, aa.access.user.id).due_at
+    return assignment_out(a, _problems(ctx, a.slug), mine)
+
+
+@router.patch("/assignments/{assignment_id}", response_model=S.AssignmentOut)
+def update_assignment(body: S.AssignmentUpdate, aa: AssignmentInstructor, ctx: Ctx,
+                      session: DB) -> S.AssignmentOut:
+    a = aa.assignment
+    changes = body.model_dump(exclude_unset=True)
+    nulls = sorted(k for k, v in changes.items() if v is None and k not in CLEARABLE)
+    if nulls:  # only the optional settings can be cleared; the rest keep a value
+        raise HTTPException(422, f"{', '.join(nulls)} cannot be null")
+    for k, v in changes.items():
+        setattr(a, k, utc(v, a.course.timezone) if isinstance(v, datetime) else v)
+    _check_dates(a)
+    session.commit()
+    return assignment_out(a, _problems(ctx, a.slug))
+
+
+@router.get("/assignments/{assignment_id}/statistics")
+def assignment_statistics(aa: AssignmentInstructor, session: DB) -> dict[str, Any]:
+    return statistics_for(session, aa.assignment)
+
+
+@router.post("/assignments/{assignment_id}/extensions", response_model=S.ExtensionOut,
+             status_code=201)
+def grant_extension(body: S.ExtensionCreate, aa: AssignmentInstructor,
+                    session: DB) -> S.ExtensionOut:
+    a = aa.assignment
+    _student(session, a.course_id, body.user_id)
+    due = utc(body.due_at, a.course.timezone)
+    assert due is not None
+    ext = session.scalars(select(Extension).where(Extension.assignment_id == a.id,
+                                                  Extension.user_id == body.user_id)).first()
+    if ext is None:
+        ext = Extension(assignment_id=a.id, user_id=body.user_id, due_at=due,
+                        granted_by=aa.access.user.id, reason=body.reason)
+        session.add(ext)
+    else:
+        ext.due_at, ext.reason, ext.granted_by = due, body.reason, aa.access.user.id
+    session.commit()
+    return S.ExtensionOut(user_id=ext.user_id, due_at=S.local(due, a.course.timezone),  # type: ignore[arg-type]
+                          reason=ext.reason, granted_by=ext.granted_by)
+
+
+@router.post("/assignments/{assignment_id}/extra-attempts", status_code=201)
+def grant_extra_attempts(body: S.ExtraAttemptsCreate, aa: AssignmentInstructor,
+                         session: DB) -> dict[str, int]:
+    a = aa.assignment
+    _student(session, a.course_id, body.user_id)
+    session.add(ExtraAttempts(assignment_id=a.id, user_id=body.user_id, count=body.count,
+                              granted_by=aa.access.user.id, reason=body.reason))
+    session.commit()
+    return {"user_id": body.user_id, "granted": body.count}
+
+
+@router.post("/assignments/{assignment_id}/regrade", status_code=202)
+def regrade_assignment(body: S.RegradeIn, aa: AssignmentInstructor, ctx: Ctx,
+                       session: DB) -> dict[str, Any]:
+    """Every finished submission gets a new run on the regrade queue; busy ones are skipped."""
+    queued, skipped = [], []
+    for sub in session.scalars(select(Submission).where(
+            Submission.assignment_id == aa.assignment.id).order_by(Submission.id)):
+        if sub.status in ("queued", "running"):
+            skipped.append(sub.id)
+            continue
+        subs.regrade(ctx, session, sub, by=aa.access.user, reason=body.reason, bulk=True,
+                     new_seed=body.new_seed)
+        queued.append(sub.id)
+    session.commit()
+    relay(ctx)
+    return {"queued": queued, "skipped_in_progress": skipped}
+
+
+@router.get("/assignments/{assignment_id}/submissions", response_model=list[S.SubmissionSummary])
+def list_submissions(
+        aa: AssignmentInstructor, session: DB,
+        user_id: int | None = None,
+        status_: Annotated[Literal["queued", "running", "graded", "error"] | None,
+                           Query(alias="status")] = None,
+        latest_only: bool = False,
+        late: bool | None = None) -> list[S.SubmissionSummary]:
+    q = (select(Submission, User.email).join(User, Submission.user_id == User.id)
+         .where(Submission.assignment_id == aa.assignment.id))
+    if user_id is not None:
+        q = q.where(Submission.user_id == user_id)
+    if status_ is not None:
+        q = q.where(Submission.status == status_)
+    rows = session.execute(q.order_by(Submission.user_id, Submission.attempt)).all()
+    out = [summary_out(session, s, email) for s, email in rows]
+    if latest_only:
+        last: dict[int, S.SubmissionSummary] = {}
+        for o in out:
+            last[o.user_id] = o
+        out = list(last.values())
+    if late is not None:
+        out = [o for o in out if (o.days_late > 0) == late]
+    return out
+
+
+@router.get("/assignments/{assignment_id}/my-submissions",
+            response_model=list[S.SubmissionSummary])
+def my_submissions(aa: AssignmentMember, session: DB) -> list[S.SubmissionSummary]:
+    rows = session.scalars(select(Submission).where(
+        Submission.assignment_id == aa.assignment.id,
+        Submission.user_id == aa.access.user.id).order_by(Submission.attempt))
+    return [summary_out(session, s) for s in rows]
+
+
+@router.post("/assignments/{assignment_id}/submissions", response_model=S.SubmissionOut,
+             status_code=status.HTTP_201_CREATED,
+             responses={403: {"description": "not open yet, or closed"},
+                        409: {"description": "submission limit reached"},
+                        413: {"description": "too many or too large files"},
+                        429: {"description": "minimum interval between submissions"}})
+def upload(aa: AssignmentMember, ctx: Ctx, session: DB,
+           files: Annotated[list[UploadFile], File(description="one or more files")]
+           ) -> S.SubmissionOut:
+    if aa.access.role != "student":
+        raise HTTPException(403, "only students of the course submit")
+    sub = subs.accept_upload(ctx, session, aa.assignment, aa.access.user,
+                             [(f.filename or "", f.content_type or "", f.file) for f in files])
+    return submission_out(session, sub, staff=False, now=utcnow())

@@ -1,0 +1,77 @@
+"""Logging in (OAuth2 password flow), API tokens for scripts, and accounts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi.security import OAuth2PasswordRequestForm
+from sqlalchemy import select
+
+from service import schemas as S
+from service.deps import DB, Ctx, CurrentUser, require_admin
+from service.models import ApiToken, User, utcnow
+from service.security import create_access_token, hash_password, new_api_token, verify_password
+
+router = APIRouter(tags=["auth"])
+
+
+@router.post("/auth/token", response_model=S.Token)
+def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], ctx: Ctx, session: DB) -> S.Token:
+    user = session.scalars(select(User).where(User.email == form.username.lower())).first()
+    if user is None or not user.is_active or not verify_password(form.password,
+                                                                 user.password_hash):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong email or password",
+                            headers={"WWW-Authenticate": "Bearer"})
+    minutes = ctx.settings.access_token_minutes
+    return S.Token(access_token=create_access_token(user.id, ctx.secret, minutes),
+                   expires_in=minutes * 60)
+
+
+@router.get("/users/me", response_model=S.UserOut)
+def me(user: CurrentUser) -> User:
+    return user
+
+
+@router.put("/users/me/password", status_code=204)
+def change_password(body: S.PasswordChange, user: CurrentUser, session: DB) -> None:
+    if not verify_password(body.current_password, user.password_hash):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "the current password is wrong")
+    user.password_hash = hash_password(body.new_password)
+    session.commit()
+
+
+@router.post("/users", response_model=S.UserOut, status_code=201,
+             dependencies=[Depends(require_admin)])
+def create_user(body: S.UserCreate, session: DB) -> User:
+    if session.scalars(select(User).where(User.email == body.email.lower())).first():
+        raise HTTPException(status.HTTP_409_CONFLICT, f"{body.email} already has an account")
+    user = User(email=body.email.lower(), name=body.name, role=body.role,
+                password_hash=hash_password(body.password))
+    session.add(user)
+    session.commit()
+    return user
+
+
+@router.post("/auth/api-tokens", response_model=S.ApiTokenCreated, status_code=201)
+def create_api_token(body: S.ApiTokenCreate, user: CurrentUser, session: DB) -> S.ApiTokenCreated:
+    token, digest = new_api_token()
+    row = ApiToken(user_id=user.id, name=body.name, token_hash=digest)
+    session.add(row)
+    session.commit()
+    return S.ApiTokenCreated(id=row.id, name=row.name, created_at=row.created_at, token=token)
+
+
+@router.get("/auth/api-tokens", response_model=list[S.ApiTokenOut])
+def list_api_tokens(user: CurrentUser, session: DB) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                       ApiToken.revoked_at.is_(None))))
+
+
+@router.delete("/auth/api-tokens/{token_id}", status_code=204)
+def revoke_api_token(token_id: int, user: CurrentUser, session: DB) -> None:
+    row = session.get(ApiToken, token_id)
+    if row is None or row.user_id != user.id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no API token {token_id}")
+    row.revoked_at = utcnow()
+    session.commit()

@@ -1,0 +1,87 @@
+"""Courses, their roster and their gradebook."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, HTTPException, UploadFile, status
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from service import schemas as S
+from service.deps import DB, CourseInstructor, CourseMember, CurrentUser, require_staff
+from service.models import Course, Enrollment, User
+from service.services import gradebook as book
+from service.services import roster as rosters
+
+router = APIRouter(tags=["courses"])
+
+
+def course_out(c: Course, role: str | None) -> S.CourseOut:
+    return S.CourseOut(id=c.id, code=c.code, title=c.title, timezone=c.timezone,
+                       late_day_budget=c.late_day_budget, my_role=role)
+
+
+@router.post("/courses", response_model=S.CourseOut, status_code=201)
+def create_course(body: S.CourseCreate, user: Annotated[User, Depends(require_staff)],
+                  session: DB) -> S.CourseOut:
+    if session.scalars(select(Course).where(Course.code == body.code)).first():
+        raise HTTPException(status.HTTP_409_CONFLICT, f"course code {body.code!r} is taken")
+    course = Course(**body.model_dump())
+    session.add(course)
+    session.flush()
+    session.add(Enrollment(course_id=course.id, user_id=user.id, role="instructor"))
+    session.commit()
+    return course_out(course, "instructor")
+
+
+@router.get("/courses", response_model=list[S.CourseOut])
+def list_courses(user: CurrentUser, session: DB) -> list[S.CourseOut]:
+    if user.role == "admin":
+        return [course_out(c, "instructor") for c in session.scalars(select(Course))]
+    rows = session.execute(select(Course, Enrollment.role).join(Enrollment)
+                           .where(Enrollment.user_id == user.id).order_by(Course.id))
+    return [course_out(c, role) for c, role in rows]
+
+
+@router.get("/courses/{course_id}", response_model=S.CourseOut)
+def get_course(access: CourseMember) -> S.CourseOut:
+    return course_out(access.course, access.role)
+
+
+@router.get("/courses/{course_id}/roster", response_model=list[S.MemberOut])
+def roster(access: CourseInstructor, session: DB) -> list[S.MemberOut]:
+    rows = session.execute(select(Enrollment, User).join(User)
+                           .where(Enrollment.course_id == access.course.id).order_by(User.email))
+    return [S.MemberOut(user_id=u.id, email=u.email, name=u.name, role=e.role,
+                        late_day_budget=e.late_day_budget) for e, u in rows]
+
+
+@router.post("/courses/{course_id}/roster", response_model=S.RosterImported)
+def import_roster(access: CourseInstructor, session: DB,
+                  file: Annotated[UploadFile, File(description="CSV: email,name[,role]")]
+                  ) -> S.RosterImported:
+    """Enroll everyone in the CSV; new accounts get a one-time password in the answer."""
+    result = rosters.import_roster(session, access.course, file.file.read(5 * 1024 * 1024))
+    return S.RosterImported(**vars(result))
+
+
+@router.get("/courses/{course_id}/gradebook", response_model=S.Gradebook)
+def gradebook_json(access: CourseInstructor, session: DB) -> S.Gradebook:
+    assignments, rows = book.gradebook(session, access.course)
+    return S.Gradebook(
+        course_id=access.course.id,
+        assignments=[{"id": a.id, "title": a.title, "counts": a.counts} for a in assignments],
+        students=[S.GradebookRow(
+            user_id=r.user_id, email=r.email, name=r.name, total=r.total,
+            assignments={str(k): S.GradebookCell(**vars(c)) for k, c in r.cells.items()})
+            for r in rows])
+
+
+@router.get("/courses/{course_id}/gradebook.csv", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}}})
+def gradebook_csv(access: CourseInstructor, session: DB) -> Response:
+    """One row per student: the counted score of each assignment after penalties, and the total."""
+    name = f"gradebook-{access.course.code}.csv"
+    return Response(book.gradebook_csv(session, access.course), media_type="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,0 +1,130 @@
+"""One submission: its results, waiting for them, its files, and people's changes to it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, StreamingResponse
+
+from service import schemas as S
+from service import storage
+from service.context import Context
+from service.deps import DB, Ctx, SubmissionInstructor, SubmissionViewer
+from service.grading import known_slug
+from service.models import ScoreAdjustment, Submission, utcnow
+from service.services import submissions as subs
+from service.services.queue import relay
+from service.views import submission_out
+
+router = APIRouter(tags=["submissions"])
+FINAL = ("graded", "error")
+
+
+@router.get("/submissions/{submission_id}", response_model=S.SubmissionOut)
+def get_submission(sa: SubmissionViewer, session: DB) -> S.SubmissionOut:
+    return submission_out(session, sa.submission, staff=sa.access.staff, now=utcnow())
+
+
+def _snapshot(ctx: Context, submission_id: int, staff: bool) -> S.SubmissionOut:
+    with ctx.sessions() as session:
+        sub = session.get(Submission, submission_id)
+        assert sub is not None
+        return submission_out(session, sub, staff=staff, now=utcnow())
+
+
+def _changed(a: S.SubmissionOut, status: str, known: int) -> bool:
+    return a.status != status or len(a.problems) > known
+
+
+@router.get("/submissions/{submission_id}/wait", response_model=S.SubmissionOut)
+async def wait_for_result(
+        sa: SubmissionViewer, ctx: Ctx,
+        timeout: Annotated[float, Query(ge=0, le=60)] = 25.0,
+        known_problems: Annotated[int, Query(ge=0, description="results already seen")] = 0,
+        final: Annotated[bool, Query(description="answer only when grading has ended")] = False,
+) -> S.SubmissionOut:
+    """Long poll: answers as soon as the status changes or new problem results arrive.
+
+    Call again with the ``known_problems`` you have until the status is ``graded`` or
+    ``error``; with ``final=true`` it answers only then (or at the timeout).
+    """
+    sub_id, staff, status = sa.submission.id, sa.access.staff, sa.submission.status
+    deadline = time.monotonic() + timeout
+    while True:
+        snap = await run_in_threadpool(_snapshot, ctx, sub_id, staff)
+        changed = not final and _changed(snap, status, known_problems)
+        if snap.status in FINAL or changed or time.monotonic() >= deadline:
+            return snap
+        await asyncio.sleep(0.25)
+
+
+@router.get("/submissions/{submission_id}/events",
+            responses={200: {"content": {"text/event-stream": {}}}})
+async def submission_events(sa: SubmissionViewer, ctx: Ctx,
+                            timeout: Annotated[float, Query(ge=1, le=600)] = 300.0
+                            ) -> StreamingResponse:
+    """Server-Sent Events: one ``submission`` event per change, the last when grading ends."""
+    sub_id, staff = sa.submission.id, sa.access.staff
+
+    async def stream() -> AsyncIterator[str]:
+        last = ""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            snap = await run_in_threadpool(_snapshot, ctx, sub_id, staff)
+            body = snap.model_dump_json()
+            if body != last:
+                last = body
+                yield f"event: submission\ndata: {body}\n\n"
+            if snap.status in FINAL:
+                return
+            await asyncio.sleep(0.5)
+        yield f"event: timeout\ndata: {json.dumps({'id': sub_id})}\n\n"
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/submissions/{submission_id}/files/{file_id}", response_class=FileResponse)
+def download_file(file_id: int, sa: SubmissionViewer, ctx: Ctx) -> FileResponse:
+    f = next((f for f in sa.submission.files if f.id == file_id), None)
+    if f is None:
+        raise HTTPException(404, f"no file {file_id} in submission {sa.submission.id}")
+    return FileResponse(storage.file_path(ctx.settings, sa.submission, f.name),
+                        media_type=f.content_type, filename=f.name,
+                        headers={"X-Content-SHA256": f.sha256})
+
+
+@router.post("/submissions/{submission_id}/regrade", response_model=S.SubmissionOut,
+             status_code=202)
+def regrade_submission(body: S.RegradeIn, sa: SubmissionInstructor, ctx: Ctx,
+                       session: DB) -> S.SubmissionOut:
+    subs.regrade(ctx, session, sa.submission, by=sa.access.user, reason=body.reason,
+                 new_seed=body.new_seed)
+    session.commit()
+    relay(ctx)
+    return submission_out(session, sa.submission, staff=True, now=utcnow())
+
+
+@router.put("/submissions/{submission_id}/problems/{problem_id}/score",
+            response_model=S.SubmissionOut)
+def set_score(problem_id: str, body: S.ScoreIn, sa: SubmissionInstructor, ctx: Ctx,
+              session: DB) -> S.SubmissionOut:
+    """A manual score for a ``manual`` problem, an override for an autograded one."""
+    info = known_slug(ctx.grader, sa.submission.assignment.slug)
+    spec = next((p for p in info.problems if p.id == problem_id), None) if info else None
+    if spec is None:
+        raise HTTPException(404, f"no problem {problem_id!r} in this assignment")
+    if body.points > spec.points:
+        raise HTTPException(422, f"{problem_id} is worth at most {spec.points:g} points")
+    session.add(ScoreAdjustment(submission_id=sa.submission.id, problem_id=problem_id,
+                                kind="manual" if spec.manual else "override",
+                                points=body.points, reason=body.reason,
+                                created_by=sa.access.user.id))
+    session.commit()
+    return submission_out(session, sa.submission, staff=True, now=utcnow())

@@ -1,0 +1,274 @@
+"""What crosses the HTTP edge. Times go out in the course's time zone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Role = Literal["admin", "instructor", "student"]
+
+
+def local(dt: datetime | None, tz: str) -> datetime | None:
+    return None if dt is None else dt.astimezone(ZoneInfo(tz))
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    email: str
+    name: str
+    role: Role
+
+
+class UserCreate(BaseModel):
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    name: str = ""
+    role: Role = "student"
+    password: str = Field(min_length=8)
+
+
+class PasswordChange(BaseModel):
+    current_password: str
+    new_password: str = Field(min_length=8)
+
+
+class ApiTokenCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class ApiTokenOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+
+
+class ApiTokenCreated(ApiTokenOut):
+    token: str = Field(description="shown once; only its hash is stored")
+
+
+class CourseCreate(BaseModel):
+    code: str = Field(min_length=1, max_length=50)
+    title: str = Field(min_length=1, max_length=200)
+    timezone: str = "UTC"
+    late_day_budget: int = Field(0, ge=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r} (use an IANA name like Europe/Amsterdam)"
+                             ) from exc
+        return v
+
+
+class CourseOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    code: str
+    title: str
+    timezone: str
+    late_day_budget: int
+    my_role: str | None = None
+
+
+class MemberOut(BaseModel):
+    user_id: int
+    email: str
+    name: str
+    role: str
+    late_day_budget: int | None
+
+
+class RosterImported(BaseModel):
+    created: list[dict[str, str]] = Field(
+        description="new accounts with a one-time initial password to hand out")
+    enrolled: int
+    already_enrolled: int
+    errors: list[str]
+
+
+class AssignmentBase(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+    opens_at: datetime
+    due_at: datetime
+    last_accepted_at: datetime | None = None
+    late_penalty_per_day: float = Field(0.0, ge=0, le=1)
+    max_submissions: int | None = Field(None, ge=1)
+    min_interval_seconds: int = Field(0, ge=0)
+    show_hidden_details: bool = False
+    counts: Literal["best", "last"] = "best"
+
+
+class AssignmentCreate(AssignmentBase):
+    slug: str = Field(description="a grader in the registry, e.g. radboud-dl-a1")
+
+
+class AssignmentUpdate(BaseModel):
+    title: str | None = None
+    opens_at: datetime | None = None
+    due_at: datetime | None = None
+    last_accepted_at: datetime | None = None
+    late_penalty_per_day: float | None = Field(None, ge=0, le=1)
+    max_submissions: int | None = Field(None, ge=1)
+    min_interval_seconds: int | None = Field(None, ge=0)
+    show_hidden_details: bool | None = None
+    counts: Literal["best", "last"] | None = None
+
+
+class ProblemSpecOut(BaseModel):
+    id: str
+    points: float
+    manual: bool
+    training: bool
+
+
+class AssignmentOut(AssignmentBase):
+    id: int
+    course_id: int
+    slug: str
+    problems: list[ProblemSpecOut] = []
+    my_due_at: datetime | None = None
+
+
+class ExtensionCreate(BaseModel):
+    user_id: int
+    due_at: datetime
+    reason: str = ""
+
+
+class ExtensionOut(BaseModel):
+    user_id: int
+    due_at: datetime
+    reason: str
+    granted_by: int
+
+
+class ExtraAttemptsCreate(BaseModel):
+    user_id: int
+    count: int = Field(ge=1, le=100)
+    reason: str = ""
+
+
+class ScoreIn(BaseModel):
+    points: float = Field(ge=0)
+    reason: str = Field(min_length=1, description="shown to the student")
+
+
+class RegradeIn(BaseModel):
+    reason: str = Field(min_length=1, description="shown to the student")
+    new_seed: bool = False
+
+
+class FileOut(BaseModel):
+    id: int
+    name: str
+    size: int
+    sha256: str
+
+
+class CheckOut(BaseModel):
+    name: str
+    status: str
+    message: str
+    hidden: bool
+
+
+class AdjustmentOut(BaseModel):
+    kind: str
+    points: float
+    reason: str
+    by: int
+    at: datetime
+
+
+class ProblemOut(BaseModel):
+    id: str
+    score: float
+    max_score: float
+    status: str
+    message: str
+    manual: bool
+    autograded_score: float
+    adjustment: AdjustmentOut | None = None
+    checks: list[CheckOut]
+
+
+class RegradeOut(BaseModel):
+    run: int
+    at: datetime | None
+    reason: str
+    status: str
+    score_from: float | None
+    score_to: float | None
+    changes: list[dict[str, Any]]
+
+
+class SubmissionOut(BaseModel):
+    id: int
+    assignment_id: int
+    user_id: int
+    attempt: int
+    status: Literal["queued", "running", "graded", "error"]
+    error: str | None = None
+    submitted_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    days_late: int
+    score: float | None
+    max_score: float | None
+    grader_version: str | None
+    seed: int | None
+    files: list[FileOut]
+    problems: list[ProblemOut]
+    history: list[RegradeOut]
+
+
+class SubmissionSummary(BaseModel):
+    id: int
+    assignment_id: int
+    user_id: int
+    email: str | None = None
+    attempt: int
+    status: str
+    error: str | None = None
+    submitted_at: datetime
+    score: float | None
+    max_score: float | None
+    days_late: int
+
+
+class GradebookCell(BaseModel):
+    submission_id: int | None
+    raw: float | None
+    score: float | None
+    max_score: float
+    days_late: int
+    late_days_used: int
+    penalty: float
+
+
+class GradebookRow(BaseModel):
+    user_id: int
+    email: str
+    name: str
+    total: float
+    assignments: dict[str, GradebookCell]
+
+
+class Gradebook(BaseModel):
+    course_id: int
+    assignments: list[dict[str, Any]]
+    students: list[GradebookRow]

@@ -1,0 +1,1 @@
+"""What the service does, without HTTP: the API routes and the worker both call these."""

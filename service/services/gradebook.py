@@ -1,0 +1,200 @@
+"""Scores as the course counts them: best or last, late penalty, late days, manual scores."""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from service.models import (
+    Assignment,
+    Course,
+    Enrollment,
+    GradingRun,
+    ProblemResult,
+    ScoreAdjustment,
+    Submission,
+)
+from service.services.policy import days_late, penalty_factor, window
+
+
+@dataclass
+class Scored:
+    """One graded submission with people's scores applied."""
+
+    submission: Submission
+    problems: list[ProblemResult]
+    score: float
+    max_score: float
+    adjusted: dict[str, ScoreAdjustment]
+
+
+@dataclass
+class Cell:
+    submission_id: int | None = None
+    raw: float | None = None
+    score: float | None = None
+    max_score: float = 0.0
+    days_late: int = 0
+    late_days_used: int = 0
+    penalty: float = 0.0
+
+
+@dataclass
+class Row:
+    user_id: int
+    email: str
+    name: str
+    cells: dict[int, Cell] = field(default_factory=dict)
+
+    @property
+    def total(self) -> float:
+        return round(sum(c.score or 0.0 for c in self.cells.values()), 6)
+
+
+def latest_adjustments(adjs: list[ScoreAdjustment]) -> dict[str, ScoreAdjustment]:
+    out: dict[str, ScoreAdjustment] = {}
+    for a in sorted(adjs, key=lambda a: (a.created_at, a.id)):
+        out[a.problem_id] = a
+    return out
+
+
+def score(sub: Submission, problems: list[ProblemResult],
+          adjs: list[ScoreAdjustment]) -> Scored:
+    """Autograded points, replaced by a person's where one was entered (the latest wins)."""
+    adjusted = latest_adjustments(adjs)
+    total = sum(adjusted[p.problem_id].points if p.problem_id in adjusted else p.score
+                for p in problems)
+    return Scored(sub, problems, round(total, 6), round(sum(p.max_score for p in problems), 6),
+                  adjusted)
+
+
+def load_scored(session: Session, assignment_ids: list[int]) -> dict[tuple[int, int], list[Scored]]:
+    """Graded submissions per (assignment, student), oldest first."""
+    subs = session.scalars(
+        select(Submission).where(Submission.assignment_id.in_(assignment_ids),
+                                 Submission.current_run_id.is_not(None))
+        .order_by(Submission.attempt)).all()
+    run_ids = [s.current_run_id for s in subs]
+    problems: dict[int, list[ProblemResult]] = defaultdict(list)
+    for p in session.scalars(select(ProblemResult).where(ProblemResult.run_id.in_(run_ids))
+                             .options(selectinload(ProblemResult.checks))
+                             .order_by(ProblemResult.id)):
+        problems[p.run_id].append(p)
+    adjs: dict[int, list[ScoreAdjustment]] = defaultdict(list)
+    for a in session.scalars(select(ScoreAdjustment).where(
+            ScoreAdjustment.submission_id.in_([s.id for s in subs]))):
+        adjs[a.submission_id].append(a)
+    out: dict[tuple[int, int], list[Scored]] = defaultdict(list)
+    for s in subs:
+        assert s.current_run_id is not None
+        out[(s.assignment_id, s.user_id)].append(score(s, problems[s.current_run_id],
+                                                       adjs[s.id]))
+    return out
+
+
+def _choose(a: Assignment, due: datetime, candidates: list[Scored],
+            budget: int) -> tuple[Scored, int, int]:
+    """(submission, days late, late days spent) under the assignment's best/last policy."""
+    def outcome(c: Scored) -> tuple[float, int, int]:
+        late = days_late(c.submission.submitted_at, due)
+        spent = min(late, budget)
+        return c.score * penalty_factor(a.late_penalty_per_day, late - spent), late, spent
+
+    if a.counts == "last":
+        pick = candidates[-1]
+    else:  # best after penalty; ties go to the earlier submission
+        pick = max(candidates, key=lambda c: (outcome(c)[0], -c.submission.attempt))
+    _, late, spent = outcome(pick)
+    return pick, late, spent
+
+
+def gradebook(session: Session, course: Course) -> tuple[list[Assignment], list[Row]]:
+    assignments = list(session.scalars(select(Assignment).where(Assignment.course_id == course.id)
+                                       .order_by(Assignment.due_at, Assignment.id)))
+    students = session.scalars(
+        select(Enrollment).where(Enrollment.course_id == course.id,
+                                 Enrollment.role == "student")
+        .options(selectinload(Enrollment.user))).all()
+    scored = load_scored(session, [a.id for a in assignments])
+    rows = []
+    for e in sorted(students, key=lambda e: e.user.email):
+        row = Row(e.user_id, e.user.email, e.user.name)
+        budget = e.late_day_budget if e.late_day_budget is not None else course.late_day_budget
+        for a in assignments:
+            cands = scored.get((a.id, e.user_id))
+            if not cands:
+                row.cells[a.id] = Cell()
+                continue
+            due = window(session, a, e.user_id).due_at
+            pick, late, spent = _choose(a, due, cands, budget)
+            budget -= spent
+            factor = penalty_factor(a.late_penalty_per_day, late - spent)
+            row.cells[a.id] = Cell(pick.submission.id, pick.score, round(pick.score * factor, 6),
+                                   pick.max_score, late, spent, round(1 - factor, 6))
+        rows.append(row)
+    return assignments, rows
+
+
+def gradebook_csv(session: Session, course: Course) -> str:
+    """One row per student: each assignment's counted score after penalties, and the total."""
+    assignments, rows = gradebook(session, course)
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["email", "name", *[a.title for a in assignments], "total"])
+    for r in rows:
+        cells = [r.cells[a.id].score for a in assignments]
+        w.writerow([r.email, r.name, *["" if c is None else f"{c:g}" for c in cells],
+                    f"{r.total:g}"])
+    return out.getvalue()
+
+
+def statistics_for(session: Session, a: Assignment) -> dict[str, object]:
+    """Distribution of counted scores, pass rates per problem and check, grading time."""
+    scored = load_scored(session, [a.id])
+    counted: list[Scored] = []
+    for (_, user_id), cands in scored.items():
+        due = window(session, a, user_id).due_at
+        counted.append(_choose(a, due, cands, 0)[0])
+    fractions = [c.score / c.max_score if c.max_score else 0.0 for c in counted]
+    bins = [0] * 10
+    for f in fractions:
+        bins[min(9, int(f * 10))] += 1
+    problem_pass: dict[str, list[bool]] = defaultdict(list)
+    check_pass: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    for c in counted:
+        for p in c.problems:
+            problem_pass[p.problem_id].append(p.status == "passed")
+            for ch in p.checks:
+                check_pass[(p.problem_id, ch.name)].append(ch.status == "passed")
+    runs = session.execute(
+        select(GradingRun.started_at, GradingRun.finished_at)
+        .join(Submission, GradingRun.submission_id == Submission.id)
+        .where(Submission.assignment_id == a.id, GradingRun.status == "done",
+               GradingRun.started_at.is_not(None))).all()
+    durations = [(f - s).total_seconds() for s, f in runs if f is not None and s is not None]
+    statuses: dict[str, int] = defaultdict(int)
+    for st, kind in session.execute(select(Submission.status, Submission.error_kind)
+                                    .where(Submission.assignment_id == a.id)):
+        statuses[f"{st}:{kind}" if kind else st] += 1
+    scores = [c.score for c in counted]
+    return {
+        "students": len(counted),
+        "submissions_by_status": dict(statuses),
+        "score": {"mean": statistics.fmean(scores) if scores else None,
+                  "median": statistics.median(scores) if scores else None,
+                  "min": min(scores, default=None), "max": max(scores, default=None),
+                  "histogram": [{"from": i / 10, "to": (i + 1) / 10, "count": n}
+                                for i, n in enumerate(bins)]},
+        "problems": [{"id": k, "pass_rate": sum(v) / len(v), "n": len(v)}
+                     for k, v in problem_pass.items()],
+        "checks": [{"problem": k[0], "name": k[1], "pass_rate": sum(v) / len(v), "n": len(v)}
+                   for k, v in check_pass.items()],
+        "median_grading_seconds": statistics.median(durations) if durations else None,
+    }

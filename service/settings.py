@@ -1,0 +1,103 @@
+"""All service configuration in one place, read from the environment when asked.
+
+Nothing here runs at import time: callers build ``Settings()`` (or pass
+values explicitly in tests) and hand it to ``create_app`` / ``create_celery``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MiB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """``DLGRADE_*`` variables, plus the conventional ``DATABASE_URL`` and ``REDIS_URL``."""
+
+    model_config = SettingsConfigDict(env_prefix="DLGRADE_", extra="ignore", populate_by_name=True)
+
+    database_url: str | None = Field(default=None, validation_alias=AliasChoices(
+        "DATABASE_URL", "DLGRADE_DATABASE_URL", "database_url"))
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("REDIS_URL", "DLGRADE_REDIS_URL", "redis_url"))
+    # The service's own state (SQLite database, JWT key, submissions by default).
+    # Not DLGRADE_DATA_DIR: that one is where the engine keeps data sets.
+    state_dir: Path = Path("dlgrade-data")
+    submissions_path: Path | None = None
+    secret_key: SecretStr | None = None
+    access_token_minutes: int = 30
+
+    # Uploads: refuse early with a reason rather than fill the disk.
+    max_files: int = 20
+    max_file_bytes: int = 20 * MiB
+    max_upload_bytes: int = 50 * MiB
+
+    # Grading: the engine entry point is an import path so tests and workers
+    # in other processes can swap it without touching the code.
+    grader: str = "service.grading:EngineGrader"
+    sandbox: bool = True
+    # Sandboxes each worker process keeps started ahead of the next submission (0: none).
+    warm_sandboxes: int = 1
+    split_training: bool = True
+    lease_seconds: float = 60.0
+    max_tries: int = 3
+    resend_after_seconds: float = 300.0
+    # A job never picked up is re-sent with exponential back-off; after this long in the
+    # queue it is an infrastructure error the instructor sees.
+    max_queued_hours: float = 24.0
+    sweep_interval_seconds: float = 15.0
+    longest_grading_seconds: int = 2 * 3600
+    queue_prefix: str = "dlgrade"
+    worker_metrics_port: int | None = None
+
+    log_level: str = "INFO"
+    log_json: bool = True
+    demo: bool = True
+    demo_assignment: str = "radboud-dl-a1"  # needs no data set download
+
+    @field_validator("database_url")
+    @classmethod
+    def _driver(cls, v: str | None) -> str | None:
+        """Plain ``postgresql://`` URLs (as Docker images print them) use psycopg 3."""
+        if v and v.startswith(("postgres://", "postgresql://")):
+            return "postgresql+psycopg://" + v.split("://", 1)[1]
+        return v
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.state_dir / 'dlgrade.db').resolve()}"
+
+    @property
+    def embedded(self) -> bool:
+        """No broker configured: grade in a thread of the API process."""
+        return not self.redis_url
+
+    @property
+    def submissions_dir(self) -> Path:
+        """Uploaded files; the API writes them and every worker reads them (a shared volume)."""
+        return self.submissions_path or self.state_dir / "submissions"
+
+    @property
+    def visibility_timeout(self) -> int:
+        """Redis redelivers unacked tasks after this: keep it above the longest grading."""
+        return int(self.longest_grading_seconds * 1.5) + 600
+
+    def queue(self, kind: str) -> str:
+        """Queue names: ``grading`` (fresh quick checks), ``training``, ``regrade``."""
+        return f"{self.queue_prefix}.{kind}"
+
+    def resolved_secret(self) -> str:
+        """The JWT key; embedded mode keeps a generated one in the data dir across restarts."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.state_dir / "secret_key"
+        if not path.exists():
+            import secrets
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()

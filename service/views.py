@@ -1,0 +1,105 @@
+"""Turning rows into API answers; hidden checks stay hidden from students until the due date."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from service import schemas as S
+from service.models import Assignment, GradingRun, ProblemResult, ScoreAdjustment, Submission
+from service.services.gradebook import score
+from service.services.policy import days_late, window
+
+HIDDEN = S.CheckOut(name="hidden", status="hidden", message="", hidden=True)
+
+
+def assignment_out(a: Assignment, problems: list[S.ProblemSpecOut],
+                   my_due: datetime | None = None) -> S.AssignmentOut:
+    tz = a.course.timezone
+    return S.AssignmentOut(
+        id=a.id, course_id=a.course_id, slug=a.slug, title=a.title,
+        opens_at=S.local(a.opens_at, tz), due_at=S.local(a.due_at, tz),  # type: ignore[arg-type]
+        last_accepted_at=S.local(a.last_accepted_at, tz),
+        late_penalty_per_day=a.late_penalty_per_day, max_submissions=a.max_submissions,
+        min_interval_seconds=a.min_interval_seconds, show_hidden_details=a.show_hidden_details,
+        counts=a.counts, problems=problems, my_due_at=S.local(my_due, tz))  # type: ignore[arg-type]
+
+
+def _problem(p: ProblemResult, adj: ScoreAdjustment | None, hide: bool, tz: str) -> S.ProblemOut:
+    checks = [HIDDEN if hide and c.hidden else
+              S.CheckOut(name=c.name, status=c.status, message=c.message, hidden=c.hidden)
+              for c in p.checks]
+    message = p.message
+    if hide and any(c.hidden for c in p.checks):
+        message = next((c.message for c in p.checks
+                        if not c.hidden and c.status not in ("passed", "hidden")), "")
+    return S.ProblemOut(
+        id=p.problem_id, score=adj.points if adj else p.score, max_score=p.max_score,
+        status=p.status, message=message, manual=p.manual, autograded_score=p.score,
+        adjustment=None if adj is None else S.AdjustmentOut(
+            kind=adj.kind, points=adj.points, reason=adj.reason, by=adj.created_by,
+            at=S.local(adj.created_at, tz)),  # type: ignore[arg-type]
+        checks=checks)
+
+
+def submission_out(session: Session, sub: Submission, *, staff: bool,
+                   now: datetime) -> S.SubmissionOut:
+    a = sub.assignment
+    tz = a.course.timezone
+    w = window(session, a, sub.user_id)
+    hide = not staff and now < w.due_at and not a.show_hidden_details
+    runs = session.scalars(select(GradingRun).where(GradingRun.submission_id == sub.id)
+                           .order_by(GradingRun.id)).all()
+    current = next((r for r in runs if r.id == sub.current_run_id), None)
+    problems: list[S.ProblemOut] = []
+    total = max_total = None
+    if current is not None:
+        rows = list(session.scalars(
+            select(ProblemResult).where(ProblemResult.run_id == current.id)
+            .options(selectinload(ProblemResult.checks)).order_by(ProblemResult.id)))
+        adjs = list(session.scalars(select(ScoreAdjustment).where(
+            ScoreAdjustment.submission_id == sub.id)))
+        scored = score(sub, rows, adjs)
+        total, max_total = scored.score, scored.max_score
+        problems = [_problem(p, scored.adjusted.get(p.problem_id), hide, tz) for p in rows]
+    elif sub.status in ("queued", "running"):  # first grading in progress: show what is in
+        latest = runs[-1] if runs else None
+        if latest is not None:
+            rows = list(session.scalars(
+                select(ProblemResult).where(ProblemResult.run_id == latest.id)
+                .options(selectinload(ProblemResult.checks)).order_by(ProblemResult.id)))
+            problems = [_problem(p, None, hide, tz) for p in rows]
+    by_id = {r.id: r for r in runs}
+    history = []
+    for r in runs:
+        if r.previous_run_id is None:
+            continue
+        prev = by_id.get(r.previous_run_id)
+        history.append(S.RegradeOut(
+            run=r.number, at=S.local(r.finished_at or r.created_at, tz), reason=r.reason,
+            status=r.status, score_from=prev.score if prev else None, score_to=r.score,
+            changes=r.changes or []))
+    return S.SubmissionOut(
+        id=sub.id, assignment_id=sub.assignment_id, user_id=sub.user_id, attempt=sub.attempt,
+        status=sub.status, error=sub.error_message,  # type: ignore[arg-type]
+        submitted_at=S.local(sub.submitted_at, tz),  # type: ignore[arg-type]
+        started_at=S.local(sub.started_at, tz), finished_at=S.local(sub.finished_at, tz),
+        days_late=days_late(sub.submitted_at, w.due_at), score=total, max_score=max_total,
+        grader_version=current.grader_version if current else None,
+        seed=current.seed if current else None,
+        files=[S.FileOut(id=f.id, name=f.name, size=f.size, sha256=f.sha256) for f in sub.files],
+        problems=problems, history=history)
+
+
+def summary_out(session: Session, sub: Submission, email: str | None = None) -> S.SubmissionSummary:
+    run = session.get(GradingRun, sub.current_run_id) if sub.current_run_id else None
+    w = window(session, sub.assignment, sub.user_id)
+    tz = sub.assignment.course.timezone
+    return S.SubmissionSummary(
+        id=sub.id, assignment_id=sub.assignment_id, user_id=sub.user_id, email=email,
+        attempt=sub.attempt, status=sub.status, error=sub.error_message,
+        submitted_at=S.local(sub.submitted_at, tz),  # type: ignore[arg-type]
+        score=run.score if run else None, max_score=run.max_score if run else None,
+        days_late=days_late(sub.submitted_at, w.due_at))

@@ -1,0 +1,117 @@
+"""Celery: the broker only carries ``(submission_id, part)``; the database decides the rest.
+
+Settings and why:
+
+- ``task_acks_late`` + ``task_reject_on_worker_lost``: a message is acknowledged
+  only after the task returns, and a worker child killed mid-grade puts it
+  back instead of acknowledging it (Celery's defaults do the opposite).
+- ``worker_prefetch_multiplier=1``: a worker holds one message at a time, so
+  a long training job does not sit on quick submissions queued behind it.
+- ``visibility_timeout`` above the longest grading: Redis redelivers unacked
+  messages after it and would otherwise start a second copy of a long job.
+- Separate queues: ``grading`` (fresh quick checks), ``training`` and
+  ``regrade`` (whole-assignment regrades), so neither delays fresh uploads.
+
+Whatever the broker still gets wrong (a message lost in a Redis restart, a
+redelivery) the lease, the idempotent claim and the sweep in
+``service.services`` put right.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from typing import Any
+
+from celery import Celery, signals
+from kombu import Queue
+
+from service.context import Context, build_context
+from service.services.queue import Sweeper
+from service.services.runner import process_job
+from service.settings import Settings
+
+log = logging.getLogger("dlgrade.worker")
+TASK = "dlgrade.grade"
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    queues = [settings.queue(k) for k in ("grading", "training", "regrade")]
+    return {
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "task_acks_on_failure_or_timeout": True,
+        "worker_prefetch_multiplier": 1,
+        "broker_transport_options": {"visibility_timeout": settings.visibility_timeout},
+        "broker_connection_retry_on_startup": True,
+        "broker_connection_timeout": 5,
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
+        "task_default_queue": settings.queue("grading"),
+        "task_queues": [Queue(q) for q in queues],
+        "task_create_missing_queues": False,
+        "task_ignore_result": True,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "task_time_limit": settings.longest_grading_seconds,
+        "worker_hijack_root_logger": False,
+        "worker_send_task_events": False,
+    }
+
+
+class CeleryBroker:
+    """Publishes to Redis; fails fast (no retries) so the outbox row waits for the sweep."""
+
+    def __init__(self, app: Celery) -> None:
+        self.app = app
+
+    def send(self, queue: str, payload: dict[str, Any]) -> None:
+        self.app.send_task(TASK, kwargs=payload, queue=queue, retry=False)
+
+
+def create_celery(settings: Settings, ctx: Context | None = None) -> Celery:
+    """A Celery app for these settings; tasks build their context lazily, once per process."""
+    app = Celery("dlgrade", broker=settings.redis_url, set_as_current=False)
+    app.conf.update(celery_config(settings))
+    state: dict[int, Context] = {}
+
+    def context() -> Context:
+        if ctx is not None:
+            return ctx
+        pid = os.getpid()
+        if pid not in state:  # never share a connection pool across fork
+            state.clear()
+            state[pid] = build_context(settings, broker=CeleryBroker(app))
+        return state[pid]
+
+    @app.task(name=TASK, bind=True, shared=False)
+    def grade(self: Any, submission_id: int, part: str = "all") -> str:
+        worker = f"{self.request.hostname or socket.gethostname()}:{os.getpid()}"
+        return process_job(context(), submission_id, part, worker_id=worker)
+
+    app.dlgrade_context = context  # type: ignore[attr-defined]
+    return app
+
+
+def run_worker(settings: Settings, queues: list[str] | None = None, concurrency: int = 1,
+               sweep: bool = True) -> None:
+    """``dlgrade worker``: consume the queues; the main process also runs the sweep."""
+    from service.logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_json)
+    app = create_celery(settings)
+    sweeper: list[Sweeper] = []
+
+    def on_ready(sender: Any = None, **_: Any) -> None:
+        if sweep and not sweeper:
+            s = Sweeper(app.dlgrade_context(), settings.sweep_interval_seconds)  # type: ignore[attr-defined]
+            s.start()
+            sweeper.append(s)
+
+    signals.worker_ready.connect(on_ready, weak=False)
+    names = queues or ["grading", "training", "regrade"]
+    argv = ["worker", "--loglevel", settings.log_level, "--concurrency", str(concurrency),
+            "--queues", ",".join(settings.queue(q) for q in names),
+            "--hostname", f"dlgrade-{'-'.join(names)}@{socket.gethostname()}",
+            "--without-gossip", "--without-mingle"]
+    app.worker_main(argv)

@@ -1,0 +1,75 @@
+"""A stand-in grader for queue mechanics: fast, deterministic, and countable across processes.
+
+The end-to-end tests use the real engine; these tests need to control time
+(a slow problem to kill a worker in) and to count how often grading ran.
+Behaviour is read from the submitted text: ``p1`` passes problem p1, ``p2``
+and ``secret`` pass p2's visible and hidden checks, ``t1`` passes training
+problem t1, ``crash`` makes grading impossible (as a missing sandbox would).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from graders.errors import SandboxUnavailable, UnknownAssignment
+from graders.results import CheckResult, Grade, ProblemResult
+from service.grading import AssignmentInfo, ProblemInfo
+
+SLUG = "fake-a1"
+PROBLEMS = [ProblemInfo("p1", 2.0), ProblemInfo("p2", 3.0), ProblemInfo("m1", 4.0, manual=True),
+            ProblemInfo("t1", 2.0, training=True)]
+
+
+class FakeGrader:
+    version = "fake-1"
+
+    def __init__(self, settings: object = None) -> None:
+        self.calls = 0
+
+    def assignment(self, slug: str) -> AssignmentInfo:
+        if slug != SLUG:
+            raise UnknownAssignment(f"unknown assignment {slug!r}")
+        return AssignmentInfo(SLUG, "Fake assignment", PROBLEMS)
+
+    def slugs(self) -> list[str]:
+        return [SLUG]
+
+    def grade(self, slug: str, paths: Sequence[Path], *, seed: int,
+              problems: Sequence[str] | None,
+              on_problem: Callable[[ProblemResult], None]) -> Grade:
+        self.calls += 1
+        text = "\n".join(Path(p).read_text() for p in paths)
+        if "crash" in text:
+            raise SandboxUnavailable("bubblewrap is not installed")
+        sleep = float(os.environ.get("FAKE_GRADER_SLEEP", "0"))
+        log = os.environ.get("FAKE_GRADER_LOG")
+        out = []
+        for spec in PROBLEMS:
+            if problems is not None and spec.id not in problems:
+                continue
+            if sleep:
+                time.sleep(sleep)
+            if spec.manual:
+                r = ProblemResult(spec.id, spec.points, manual=True)
+            elif spec.id == "p2":
+                r = ProblemResult(spec.id, spec.points, checks=[
+                    _check("p2.visible", "p2" in text),
+                    _check("p2.secret", "secret" in text, hidden=True)])
+            else:
+                r = ProblemResult(spec.id, spec.points, checks=[_check(spec.id, spec.id in text)])
+            if log:
+                with open(log, "a") as f:
+                    f.write(f"{paths[0].parent.name} {spec.id} {seed}\n")
+            on_problem(r)
+            out.append(r)
+        return Grade(slug, seed, out)
+
+
+def _check(name: str, ok: bool, hidden: bool = False) -> CheckResult:
+    if ok:
+        return CheckResult.passed(name, hidden=hidden)
+    return CheckResult.failed(name, f"{name}: secret detail, got 1 expected 2" if hidden
+                              else f"{name}: wrong, got 1 expected 2", hidden=hidden)

@@ -1,0 +1,250 @@
+"""Instructors run the course: assignments, roster, gradebook, statistics, regrades, scores."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+from conftest import RecordingBroker, World, upload
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+from test_svc_submissions import grade_all
+
+from service.context import Context
+from service.models import Course, Submission, utcnow
+from service.services.runner import process_job
+
+
+def test_course_creation_makes_the_creator_its_instructor(client: TestClient,
+                                                          world: World) -> None:
+    r = client.post("/api/v1/courses", headers=world.h("inst_b"),
+                    json={"code": "DL24", "title": "Deep learning", "timezone": "Asia/Tokyo"})
+    assert r.status_code == 201 and r.json()["my_role"] == "instructor"
+    mine = client.get("/api/v1/courses", headers=world.h("inst_b")).json()
+    assert {c["code"] for c in mine} == {"COURSE_B", "DL24"}
+    bad = client.post("/api/v1/courses", headers=world.h("inst_b"),
+                      json={"code": "X", "title": "x", "timezone": "Mars/Olympus"})
+    assert bad.status_code == 422 and "unknown time zone" in bad.text
+
+
+def test_assignment_needs_a_known_grader_and_shows_course_time(client: TestClient,
+                                                               world: World) -> None:
+    base = {"title": "A2", "opens_at": "2030-01-01T09:00:00", "due_at": "2030-02-01T23:59:00"}
+    bad = client.post(f"/api/v1/courses/{world.ids['course_a']}/assignments",
+                      headers=world.h("inst_a"), json={**base, "slug": "no-such-grader"})
+    assert bad.status_code == 422 and "fake-a1" in bad.json()["detail"]
+    r = client.post(f"/api/v1/courses/{world.ids['course_a']}/assignments",
+                    headers=world.h("inst_a"), json={**base, "slug": "fake-a1"})
+    assert r.status_code == 201, r.text
+    a = r.json()
+    # given without a zone: read in Europe/Amsterdam, stored UTC, shown back in Amsterdam time
+    assert a["due_at"] == "2030-02-01T23:59:00+01:00"
+    assert [p["id"] for p in a["problems"]] == ["p1", "p2", "m1", "t1"]
+    assert a["problems"][3]["training"] is True
+    order = client.post(f"/api/v1/courses/{world.ids['course_a']}/assignments",
+                        headers=world.h("inst_a"),
+                        json={**base, "slug": "fake-a1", "due_at": "2029-01-01T00:00:00"})
+    assert order.status_code == 422
+
+
+def test_roster_import_creates_accounts_and_enrolls(client: TestClient, world: World) -> None:
+    text = ("email,name,role\nnew1@uni.nl,New One,\nalice@example.org,Alice,\n"
+            "ta@uni.nl,TA,instructor\nnot-an-email,X,\nx@uni.nl,X,owner\n")
+    r = client.post(f"/api/v1/courses/{world.ids['course_a']}/roster", headers=world.h("inst_a"),
+                    files={"file": ("roster.csv", text.encode(), "text/csv")})
+    body = r.json()
+    assert r.status_code == 200, r.text
+    assert {c["email"] for c in body["created"]} == {"new1@uni.nl", "ta@uni.nl"}
+    assert body["enrolled"] == 2 and body["already_enrolled"] == 1 and len(body["errors"]) == 2
+    pw = next(c["initial_password"] for c in body["created"] if c["email"] == "new1@uni.nl")
+    tok = client.post("/api/v1/auth/token", data={"username": "new1@uni.nl", "password": pw})
+    assert tok.status_code == 200
+    roster = client.get(f"/api/v1/courses/{world.ids['course_a']}/roster",
+                        headers=world.h("inst_a")).json()
+    assert {m["email"]: m["role"] for m in roster}["ta@uni.nl"] == "instructor"
+    nohead = client.post(f"/api/v1/courses/{world.ids['course_a']}/roster",
+                         headers=world.h("inst_a"),
+                         files={"file": ("r.csv", b"a,b\n1,2\n", "text/csv")})
+    assert nohead.status_code == 422
+
+
+def _submit_and_grade(client: TestClient, world: World, ctx: Context, broker: RecordingBroker,
+                      who: str, content: str, aid_key: str = "a1",
+                      late_by: timedelta | None = None) -> int:
+    sid = upload(client, world, who, aid_key, content=content).json()["id"]
+    grade_all(ctx, broker)
+    if late_by is not None:
+        with ctx.sessions() as s:
+            due = s.get(Submission, sid).assignment.due_at  # type: ignore[union-attr]
+            s.execute(update(Submission).where(Submission.id == sid)
+                      .values(submitted_at=due + late_by))
+            s.commit()
+    return sid
+
+
+def test_gradebook_counts_best_or_last_with_manual_scores(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    best = _submit_and_grade(client, world, ctx, broker, "alice", "p1 p2 secret t1")  # 7 of 11
+    _submit_and_grade(client, world, ctx, broker, "alice", "p1")  # 2
+    _submit_and_grade(client, world, ctx, broker, "bob", "p1 t1")  # 4
+    r = client.put(f"/api/v1/submissions/{best}/problems/m1/score", headers=world.h("inst_a"),
+                   json={"points": 3, "reason": "clear plot"})
+    assert r.status_code == 200
+    m1 = next(p for p in r.json()["problems"] if p["id"] == "m1")
+    assert m1["score"] == 3 and m1["adjustment"]["kind"] == "manual"
+    too_many = client.put(f"/api/v1/submissions/{best}/problems/m1/score",
+                          headers=world.h("inst_a"), json={"points": 5, "reason": "x"})
+    assert too_many.status_code == 422
+    gb = client.get(f"/api/v1/courses/{world.ids['course_a']}/gradebook",
+                    headers=world.h("inst_a")).json()
+    rows = {s["email"]: s for s in gb["students"]}
+    a1 = str(world.ids["a1"])
+    assert rows["alice@example.org"]["assignments"][a1]["score"] == 10
+    assert rows["alice@example.org"]["assignments"][a1]["submission_id"] == best
+    assert rows["bob@example.org"]["total"] == 4
+    with ctx.sessions() as s:  # switch the policy: the last submission counts
+        from service.models import Assignment
+
+        s.execute(update(Assignment).where(Assignment.id == world.ids["a1"]).values(counts="last"))
+        s.commit()
+    csv_text = client.get(f"/api/v1/courses/{world.ids['course_a']}/gradebook.csv",
+                          headers=world.h("inst_a")).text
+    table = {r["email"]: r for r in csv.DictReader(io.StringIO(csv_text))}
+    assert table["alice@example.org"]["a1"] == "2" and table["bob@example.org"]["total"] == "4"
+
+
+def test_override_replaces_an_autograded_score_with_who_and_why(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    sid = _submit_and_grade(client, world, ctx, broker, "alice", "p2")
+    client.put(f"/api/v1/submissions/{sid}/problems/p1/score", headers=world.h("inst_a"),
+               json={"points": 2, "reason": "named the file wrongly; logic is right"})
+    res = client.get(f"/api/v1/submissions/{sid}", headers=world.h("alice")).json()
+    p1 = next(p for p in res["problems"] if p["id"] == "p1")
+    assert p1["score"] == 2 and p1["autograded_score"] == 0
+    assert p1["adjustment"]["kind"] == "override" and p1["adjustment"]["by"] == world.ids["inst_a"]
+    assert "logic is right" in p1["adjustment"]["reason"]
+
+
+def test_late_penalty_counts_started_days_and_late_day_budget(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    now = utcnow()
+    aid = world.add_assignment("late", opens_at=now - timedelta(days=10), due_at=now
+                               + timedelta(days=1), late_penalty_per_day=0.25,
+                               last_accepted_at=now + timedelta(days=9))
+    assert aid
+    _submit_and_grade(client, world, ctx, broker, "alice", "p1 t1", "late",
+                      late_by=timedelta(hours=24, seconds=1))  # 4 points, 2 started days late
+    _submit_and_grade(client, world, ctx, broker, "bob", "p1 t1", "late",
+                      late_by=timedelta(seconds=1))  # 1 day late
+    gb = client.get(f"/api/v1/courses/{world.ids['course_a']}/gradebook",
+                    headers=world.h("inst_a")).json()
+    cell = {s["email"]: s["assignments"][str(aid)] for s in gb["students"]}
+    assert cell["alice@example.org"]["days_late"] == 2 and cell["alice@example.org"]["score"] == 2
+    assert cell["bob@example.org"]["score"] == 3
+    with ctx.sessions() as s:
+        s.execute(update(Course).where(Course.id == world.ids["course_a"])
+                  .values(late_day_budget=1))
+        s.commit()
+    gb = client.get(f"/api/v1/courses/{world.ids['course_a']}/gradebook",
+                    headers=world.h("inst_a")).json()
+    cell = {s["email"]: s["assignments"][str(aid)] for s in gb["students"]}
+    assert cell["alice@example.org"]["late_days_used"] == 1
+    assert cell["alice@example.org"]["score"] == 3 and cell["bob@example.org"]["score"] == 4
+
+
+def test_extension_moves_the_due_date_for_one_student(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    now = utcnow()
+    aid = world.add_assignment("ext", opens_at=now - timedelta(days=3),
+                               due_at=now - timedelta(hours=1))
+    files = [("files", ("s.py", b"p1", "text/plain"))]
+    assert client.post(f"/api/v1/assignments/{aid}/submissions", headers=world.h("alice"),
+                       files=files).status_code == 403
+    r = client.post(f"/api/v1/assignments/{aid}/extensions", headers=world.h("inst_a"),
+                    json={"user_id": world.ids["alice"],
+                          "due_at": (now + timedelta(days=2)).isoformat(), "reason": "ill"})
+    assert r.status_code == 201
+    ok = client.post(f"/api/v1/assignments/{aid}/submissions", headers=world.h("alice"),
+                     files=files)
+    assert ok.status_code == 201 and ok.json()["days_late"] == 0
+    assert client.post(f"/api/v1/assignments/{aid}/submissions", headers=world.h("bob"),
+                       files=files).status_code == 403
+    not_student = client.post(f"/api/v1/assignments/{aid}/extensions", headers=world.h("inst_a"),
+                              json={"user_id": world.ids["carol"], "due_at": now.isoformat()})
+    assert not_student.status_code == 404
+
+
+def test_regrade_keeps_history_and_tells_the_student_what_changed(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    sid = _submit_and_grade(client, world, ctx, broker, "alice", "p1 p2")
+    before = client.get(f"/api/v1/submissions/{sid}", headers=world.h("alice")).json()
+    ctx.grader.version = "fake-2"  # type: ignore[misc]
+    from fakes import PROBLEMS
+
+    PROBLEMS[0] = type(PROBLEMS[0])("p1", 4.0)  # the fixed grader gives p1 more points
+    try:
+        r = client.post(f"/api/v1/submissions/{sid}/regrade", headers=world.h("inst_a"),
+                        json={"reason": "p1 was under-weighted"})
+        assert r.status_code == 202
+        again = client.post(f"/api/v1/submissions/{sid}/regrade", headers=world.h("inst_a"),
+                            json={"reason": "twice"})
+        assert again.status_code == 409
+        queued = client.get(f"/api/v1/submissions/{sid}", headers=world.h("alice")).json()
+        assert queued["status"] == "queued" and queued["score"] == before["score"]
+        grade_all(ctx, broker)
+    finally:
+        PROBLEMS[0] = type(PROBLEMS[0])("p1", 2.0)
+        ctx.grader.version = "fake-1"  # type: ignore[misc]
+    after = client.get(f"/api/v1/submissions/{sid}", headers=world.h("alice")).json()
+    assert after["grader_version"] == "fake-2" and after["seed"] == before["seed"]
+    (h,) = after["history"]
+    assert h["reason"] == "p1 was under-weighted"
+    assert h["score_from"] == before["score"] and h["score_to"] == after["score"]
+    assert h["changes"][0]["problem"] == "p1" and h["changes"][0]["from"] == 2
+    assert h["changes"][0]["to"] == 4
+
+
+def test_regrade_all_uses_its_own_queue(client: TestClient, world: World, ctx: Context,
+                                        broker: RecordingBroker) -> None:
+    a = _submit_and_grade(client, world, ctx, broker, "alice", "p1")
+    b = _submit_and_grade(client, world, ctx, broker, "bob", "p2")
+    busy = upload(client, world, "bob").json()["id"]
+    broker.sent.clear()
+    r = client.post(f"/api/v1/assignments/{world.ids['a1']}/regrade", headers=world.h("inst_a"),
+                    json={"reason": "new tolerance"})
+    assert r.json() == {"queued": [a, b], "skipped_in_progress": [busy]}
+    assert {q.rsplit(".", 1)[1] for q, _ in broker.sent} == {"regrade"}
+
+
+def test_statistics_report_distribution_pass_rates_and_time(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    _submit_and_grade(client, world, ctx, broker, "alice", "p1 p2 secret t1")
+    _submit_and_grade(client, world, ctx, broker, "bob", "p1")
+    st = client.get(f"/api/v1/assignments/{world.ids['a1']}/statistics",
+                    headers=world.h("inst_a")).json()
+    assert st["students"] == 2 and st["score"]["max"] == 7 and st["score"]["min"] == 2
+    assert sum(b["count"] for b in st["score"]["histogram"]) == 2
+    rates = {p["id"]: p["pass_rate"] for p in st["problems"]}
+    assert rates["p1"] == 1.0 and rates["t1"] == 0.5
+    checks = {(c["problem"], c["name"]): c["pass_rate"] for c in st["checks"]}
+    assert checks[("p2", "p2.secret")] == 0.5
+    assert st["median_grading_seconds"] is not None
+    assert st["submissions_by_status"] == {"graded": 2}
+
+
+def test_submission_list_filters(client: TestClient, world: World, ctx: Context,
+                                 broker: RecordingBroker) -> None:
+    _submit_and_grade(client, world, ctx, broker, "alice", "p1")
+    _submit_and_grade(client, world, ctx, broker, "alice", "p1 p2")
+    queued = upload(client, world, "bob").json()["id"]
+    base = f"/api/v1/assignments/{world.ids['a1']}/submissions"
+    h = world.h("inst_a")
+    assert len(client.get(base, headers=h).json()) == 3
+    assert [s["id"] for s in client.get(base + "?status=queued", headers=h).json()] == [queued]
+    only = client.get(f"{base}?user_id={world.ids['alice']}&latest_only=true", headers=h).json()
+    assert [s["attempt"] for s in only] == [2]
+    assert client.get(base + "?late=true", headers=h).json() == []
+    with ctx.sessions() as s:
+        assert s.scalars(select(Submission.status).where(Submission.id == queued)).one() == "queued"
+    process_job(ctx, queued, "quick")

@@ -1,0 +1,250 @@
+"""Students upload, the queue grades, students read results (hidden checks stay hidden)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+from conftest import RecordingBroker, World, upload
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from service.context import Context
+from service.models import Assignment, GradingJob, Outbox, ProblemResult, Submission, utcnow
+from service.services.runner import process_job
+
+
+def grade_all(ctx: Context, broker: RecordingBroker) -> list[str]:
+    """What a worker would do with every message sent so far."""
+    out = []
+    while broker.sent:
+        _, payload = broker.sent.pop(0)
+        out.append(process_job(ctx, payload["submission_id"], payload["part"]))
+    return out
+
+
+def test_upload_stores_files_queues_and_sends_after_commit(client: TestClient, world: World,
+                                                           ctx: Context,
+                                                           broker: RecordingBroker) -> None:
+    r = upload(client, world, "alice", content="p1 p2 t1")
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["status"] == "queued" and body["attempt"] == 1
+    f = body["files"][0]
+    assert f["size"] == 8 and f["sha256"] == hashlib.sha256(b"p1 p2 t1").hexdigest()
+    # quick problems and the training problem go to separate queues
+    queues = sorted(q.split(".")[-1] for q, _ in broker.sent)
+    assert queues == ["grading", "training"]
+    with ctx.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Outbox)
+                        .where(Outbox.sent_at.is_(None))) == 0
+    assert grade_all(ctx, broker) == ["part-done", "graded"]
+    r = client.get(f"/api/v1/submissions/{body['id']}", headers=world.h("alice"))
+    res = r.json()
+    assert res["status"] == "graded"
+    assert {p["id"]: p["status"] for p in res["problems"]} == {
+        "p1": "passed", "p2": "partial", "m1": "manual", "t1": "passed"}
+    assert res["score"] == 2 + 1.5 + 2 and res["max_score"] == 11
+    assert res["grader_version"] == "fake-1" and isinstance(res["seed"], int)
+
+
+def test_files_are_downloadable_byte_for_byte(client: TestClient, world: World) -> None:
+    data = "p1\r\n\u00e9\x00"
+    sub = upload(client, world, "alice", content=data).json()
+    fid = sub["files"][0]["id"]
+    for who in ("alice", "inst_a"):
+        r = client.get(f"/api/v1/submissions/{sub['id']}/files/{fid}", headers=world.h(who))
+        assert r.status_code == 200 and r.content == data.encode()
+    for who in ("bob", "inst_b", "carol"):
+        r = client.get(f"/api/v1/submissions/{sub['id']}/files/{fid}", headers=world.h(who))
+        assert r.status_code == 403
+
+
+def test_hidden_checks_show_as_hidden_until_the_due_date(client: TestClient, world: World,
+                                                         ctx: Context,
+                                                         broker: RecordingBroker) -> None:
+    sid = upload(client, world, "alice", content="p1").json()["id"]
+    grade_all(ctx, broker)
+    p2 = next(p for p in client.get(f"/api/v1/submissions/{sid}", headers=world.h("alice"))
+              .json()["problems"] if p["id"] == "p2")
+    assert p2["checks"][1] == {"name": "hidden", "status": "hidden", "message": "",
+                               "hidden": True}
+    assert "secret" not in str(p2)
+    staff = client.get(f"/api/v1/submissions/{sid}", headers=world.h("inst_a")).json()
+    assert "secret detail" in str(staff)
+    with ctx.sessions() as s:
+        a = s.get(Assignment, world.ids["a1"])
+        assert a is not None
+        a.opens_at, a.due_at = utcnow() - timedelta(days=3), utcnow() - timedelta(seconds=1)
+        s.commit()
+    after = client.get(f"/api/v1/submissions/{sid}", headers=world.h("alice")).json()
+    assert "secret detail" in str(after)
+
+
+def test_assignment_flag_shows_hidden_details_before_due(client: TestClient, world: World,
+                                                         ctx: Context,
+                                                         broker: RecordingBroker) -> None:
+    aid = world.add_assignment("open_book", show_hidden_details=True)
+    r = client.post(f"/api/v1/assignments/{aid}/submissions", headers=world.h("alice"),
+                    files=[("files", ("s.py", b"p1", "text/plain"))])
+    grade_all(ctx, broker)
+    res = client.get(f"/api/v1/submissions/{r.json()['id']}", headers=world.h("alice")).json()
+    assert "secret detail" in str(res)
+
+
+def test_task_delivered_twice_grades_once(client: TestClient, world: World, ctx: Context,
+                                          broker: RecordingBroker) -> None:
+    sid = upload(client, world, "alice").json()["id"]
+    dup = list(broker.sent)
+    grade_all(ctx, broker)
+    assert [process_job(ctx, p["submission_id"], p["part"]) for _, p in dup] == ["skipped"] * 2
+    with ctx.sessions() as s:
+        n = s.scalar(select(func.count()).select_from(ProblemResult))
+        assert n == 4
+        assert s.get(Submission, sid).status == "graded"  # type: ignore[union-attr]
+
+
+def test_grading_error_retries_then_marks_infrastructure_error(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    sid = upload(client, world, "alice", content="crash").json()["id"]
+    outcomes = grade_all(ctx, broker)
+    assert outcomes.count("error") == 2  # both parts, after max_tries attempts each
+    assert outcomes.count("retry") == 2 * (ctx.settings.max_tries - 1)
+    res = client.get(f"/api/v1/submissions/{sid}", headers=world.h("inst_a")).json()
+    assert res["status"] == "error" and "internal grading error" in res["error"]
+    listed = client.get(f"/api/v1/assignments/{world.ids['a1']}/submissions?status=error",
+                        headers=world.h("inst_a")).json()
+    assert [x["id"] for x in listed] == [sid]
+
+
+def test_results_appear_problem_by_problem(client: TestClient, world: World, ctx: Context,
+                                           broker: RecordingBroker) -> None:
+    sid = upload(client, world, "alice").json()["id"]
+    quick = next(p for q, p in broker.sent if q.endswith("grading"))
+    assert process_job(ctx, sid, quick["part"]) == "part-done"
+    res = client.get(f"/api/v1/submissions/{sid}", headers=world.h("alice")).json()
+    assert res["status"] == "running"
+    assert [p["id"] for p in res["problems"]] == ["p1", "p2", "m1"]
+
+
+def test_long_poll_returns_when_results_arrive(client: TestClient, world: World, ctx: Context,
+                                               broker: RecordingBroker) -> None:
+    sid = upload(client, world, "alice").json()["id"]
+    r = client.get(f"/api/v1/submissions/{sid}/wait?timeout=0.5", headers=world.h("alice"))
+    assert r.status_code == 200 and r.json()["status"] == "queued"
+    grade_all(ctx, broker)
+    r = client.get(f"/api/v1/submissions/{sid}/wait?timeout=10", headers=world.h("alice"))
+    assert r.json()["status"] == "graded"
+    r = client.get(f"/api/v1/submissions/{sid}/wait", headers=world.h("bob"))
+    assert r.status_code == 403
+
+
+def test_sse_stream_ends_with_the_graded_submission(client: TestClient, world: World,
+                                                    ctx: Context, broker: RecordingBroker) -> None:
+    sid = upload(client, world, "alice").json()["id"]
+    grade_all(ctx, broker)
+    with client.stream("GET", f"/api/v1/submissions/{sid}/events",
+                       headers=world.h("alice")) as r:
+        body = "".join(r.iter_text())
+    assert r.headers["content-type"].startswith("text/event-stream")
+    assert body.startswith("event: submission\ndata: ") and '"status":"graded"' in body
+
+
+def test_list_own_submissions_only(client: TestClient, world: World) -> None:
+    upload(client, world, "alice")
+    bob = upload(client, world, "bob").json()["id"]
+    mine = client.get(f"/api/v1/assignments/{world.ids['a1']}/my-submissions",
+                      headers=world.h("alice")).json()
+    assert [m["user_id"] for m in mine] == [world.ids["alice"]]
+    other = client.get(f"/api/v1/submissions/{bob}", headers=world.h("alice"))
+    assert other.status_code == 403
+
+
+def test_upload_refused_when_closed_or_not_open(client: TestClient, world: World) -> None:
+    now = utcnow()
+    closed = world.add_assignment("closed", opens_at=now - timedelta(days=5),
+                                  due_at=now - timedelta(days=1))
+    future = world.add_assignment("future", opens_at=now + timedelta(days=1),
+                                  due_at=now + timedelta(days=5))
+    for aid, code in ((closed, "closed"), (future, "not_open")):
+        r = client.post(f"/api/v1/assignments/{aid}/submissions", headers=world.h("alice"),
+                        files=[("files", ("s.py", b"p1", "text/plain"))])
+        assert r.status_code == 403 and r.json()["detail"]["code"] == code
+
+
+def test_late_submissions_accepted_until_last_accepted_date(client: TestClient,
+                                                            world: World) -> None:
+    now = utcnow()
+    aid = world.add_assignment("late_ok", opens_at=now - timedelta(days=5),
+                               due_at=now - timedelta(hours=30),
+                               last_accepted_at=now + timedelta(days=1), late_penalty_per_day=0.1)
+    r = client.post(f"/api/v1/assignments/{aid}/submissions", headers=world.h("alice"),
+                    files=[("files", ("s.py", b"p1", "text/plain"))])
+    assert r.status_code == 201 and r.json()["days_late"] == 2
+
+
+def test_upload_refused_when_limit_reached_until_extra_attempts(client: TestClient,
+                                                                world: World) -> None:
+    aid = world.add_assignment("limited", max_submissions=1)
+    files = [("files", ("s.py", b"p1", "text/plain"))]
+    assert client.post(f"/api/v1/assignments/{aid}/submissions", headers=world.h("alice"),
+                       files=files).status_code == 201
+    r = client.post(f"/api/v1/assignments/{aid}/submissions", headers=world.h("alice"),
+                    files=files)
+    assert r.status_code == 409 and r.json()["detail"]["code"] == "limit_reached"
+    assert "1 of 1" in r.json()["detail"]["message"]
+    g = client.post(f"/api/v1/assignments/{aid}/extra-attempts", headers=world.h("inst_a"),
+                    json={"user_id": world.ids["alice"], "count": 1, "reason": "sick"})
+    assert g.status_code == 201
+    r = client.post(f"/api/v1/assignments/{aid}/submissions", headers=world.h("alice"),
+                    files=files)
+    assert r.status_code == 201 and r.json()["attempt"] == 2
+
+
+def test_upload_refused_when_interval_too_short(client: TestClient, world: World) -> None:
+    aid = world.add_assignment("slow", min_interval_seconds=600)
+    files = [("files", ("s.py", b"p1", "text/plain"))]
+    client.post(f"/api/v1/assignments/{aid}/submissions", headers=world.h("alice"), files=files)
+    r = client.post(f"/api/v1/assignments/{aid}/submissions", headers=world.h("alice"),
+                    files=files)
+    assert r.status_code == 429 and r.json()["detail"]["code"] == "interval_too_short"
+    assert 590 <= int(r.headers["retry-after"]) <= 600
+
+
+def test_upload_size_and_name_limits(client: TestClient, world: World, ctx: Context) -> None:
+    ctx.settings.max_file_bytes = 10
+    big = client.post(f"/api/v1/assignments/{world.ids['a1']}/submissions",
+                      headers=world.h("alice"), files=[("files", ("s.py", b"x" * 11, "t/p"))])
+    assert big.status_code == 413 and big.json()["detail"]["code"] == "file_too_large"
+    bad = client.post(f"/api/v1/assignments/{world.ids['a1']}/submissions",
+                      headers=world.h("alice"), files=[("files", ("../evil.py", b"x", "t/p"))])
+    assert bad.status_code == 422 and bad.json()["detail"]["code"] == "bad_file_name"
+    empty = client.post(f"/api/v1/assignments/{world.ids['a1']}/submissions",
+                        headers=world.h("alice"), files=[("files", ("s.py", b"", "t/p"))])
+    assert empty.status_code == 422
+    ctx.settings.max_files = 1
+    many = client.post(f"/api/v1/assignments/{world.ids['a1']}/submissions",
+                       headers=world.h("alice"),
+                       files=[("files", ("a.py", b"1", "t/p")), ("files", ("b.py", b"2", "t/p"))])
+    assert many.status_code == 413 and many.json()["detail"]["code"] == "too_many_files"
+    with ctx.sessions() as s:  # nothing half-stored
+        assert s.scalar(select(func.count()).select_from(Submission)) == 0
+    assert not any((ctx.settings.submissions_dir).rglob("*.py"))
+
+
+def test_instructors_and_other_courses_cannot_upload(client: TestClient, world: World) -> None:
+    assert upload(client, world, "inst_a").status_code == 403
+    assert upload(client, world, "carol").status_code == 403
+    assert upload(client, world, "inst_b").status_code == 403
+
+
+def test_only_one_job_runs_at_a_time(client: TestClient, world: World, ctx: Context) -> None:
+    sid = upload(client, world, "alice").json()["id"]
+    from service.services.runner import claim
+
+    first = claim(ctx, sid, "quick", "w1")
+    assert first is not None
+    assert claim(ctx, sid, "quick", "w2") is None
+    with ctx.sessions() as s:
+        job = s.get(GradingJob, first.job_id)
+        assert job is not None and job.lease_owner == "w1" and job.tries == 1
