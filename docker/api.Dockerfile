@@ -1,0 +1,23 @@
+# The HTTP API. It never runs student code, so it runs unprivileged.
+# Build from the repository root: docker build -f docker/api.Dockerfile .
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    DLGRADE_STATE_DIR=/var/lib/dlgrade
+WORKDIR /app
+
+COPY pyproject.toml README.md* alembic.ini ./
+COPY graders graders
+COPY reference reference
+COPY service service
+RUN pip install . \
+ && useradd --system --uid 10001 --home-dir /var/lib/dlgrade dlgrade \
+ && mkdir -p /var/lib/dlgrade/submissions \
+ && chown -R dlgrade /var/lib/dlgrade
+
+USER dlgrade
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=4)"]
+# Migrates, creates the first admin on an empty database (printed to the log), serves.
+CMD ["python", "-m", "service", "serve", "--host", "0.0.0.0", "--port", "8000"]
