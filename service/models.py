@@ -102,6 +102,9 @@ class Course(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     late_day_budget: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # An archived course is read-only for students and hidden from default listings;
+    # its submissions, results and gradebook are kept.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Enrollment(Base):

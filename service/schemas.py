@@ -57,21 +57,35 @@ class ApiTokenCreated(ApiTokenOut):
     token: str = Field(description="shown once; only its hash is stored")
 
 
+def _known_timezone(v: str | None) -> str | None:
+    if v is None:
+        return v
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {v!r} (use an IANA name like Europe/Amsterdam)"
+                         ) from exc
+    return v
+
+
 class CourseCreate(BaseModel):
     code: str = Field(min_length=1, max_length=50)
     title: str = Field(min_length=1, max_length=200)
     timezone: str = "UTC"
     late_day_budget: int = Field(0, ge=0)
 
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {v!r} (use an IANA name like Europe/Amsterdam)"
-                             ) from exc
-        return v
+    _tz = field_validator("timezone")(_known_timezone)
+
+
+class CourseUpdate(BaseModel):
+    """Only the fields sent change. ``archived`` true makes the course read-only for students."""
+
+    title: str | None = Field(None, min_length=1, max_length=200)
+    timezone: str | None = None
+    late_day_budget: int | None = Field(None, ge=0)
+    archived: bool | None = None
+
+    _tz = field_validator("timezone")(_known_timezone)
 
 
 class CourseOut(BaseModel):
@@ -81,6 +95,7 @@ class CourseOut(BaseModel):
     title: str
     timezone: str
     late_day_budget: int
+    archived_at: datetime | None = None
     my_role: str | None = None
 
 
@@ -89,7 +104,13 @@ class MemberOut(BaseModel):
     email: str
     name: str
     role: str
-    late_day_budget: int | None
+    late_day_budget: int | None = Field(
+        description="late days of this student; null means the course's budget")
+
+
+class MemberUpdate(BaseModel):
+    late_day_budget: int | None = Field(
+        ge=0, description="this student's own budget of late days; null restores the course's")
 
 
 class RosterImported(BaseModel):

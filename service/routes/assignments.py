@@ -29,6 +29,7 @@ from service.models import (
     utcnow,
 )
 from service.services import submissions as subs
+from service.services.errors import Conflict
 from service.services.gradebook import statistics_for
 from service.services.policy import window
 from service.services.queue import relay
@@ -69,6 +70,9 @@ def _student(session: DB, course_id: int, user_id: int) -> User:
 @router.post("/courses/{course_id}/assignments", response_model=S.AssignmentOut, status_code=201)
 def create_assignment(body: S.AssignmentCreate, access: CourseInstructor, ctx: Ctx,
                       session: DB) -> S.AssignmentOut:
+    if access.course.archived_at is not None:
+        raise Conflict(f"{access.course.code} is archived; restore it to add assignments",
+                       code="course_archived")
     if known_slug(ctx.grader, body.slug) is None:
         raise HTTPException(422, f"no grader named {body.slug!r}; known: "
                                  f"{', '.join(sorted(ctx.grader.slugs())) or 'none'}")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from service import schemas as S
 from service.deps import DB, CourseInstructor, CourseMember, CurrentUser, require_staff
-from service.models import Course, Enrollment, User
+from service.models import Course, Enrollment, User, utcnow
 from service.services import gradebook as book
 from service.services import roster as rosters
 
@@ -19,7 +19,13 @@ router = APIRouter(tags=["courses"])
 
 def course_out(c: Course, role: str | None) -> S.CourseOut:
     return S.CourseOut(id=c.id, code=c.code, title=c.title, timezone=c.timezone,
-                       late_day_budget=c.late_day_budget, my_role=role)
+                       late_day_budget=c.late_day_budget, archived_at=c.archived_at,
+                       my_role=role)
+
+
+def member_out(e: Enrollment, u: User) -> S.MemberOut:
+    return S.MemberOut(user_id=u.id, email=u.email, name=u.name, role=e.role,
+                       late_day_budget=e.late_day_budget)
 
 
 @router.post("/courses", response_model=S.CourseOut, status_code=201)
@@ -36,11 +42,15 @@ def create_course(body: S.CourseCreate, user: Annotated[User, Depends(require_st
 
 
 @router.get("/courses", response_model=list[S.CourseOut])
-def list_courses(user: CurrentUser, session: DB) -> list[S.CourseOut]:
+def list_courses(user: CurrentUser, session: DB, archived: bool = False) -> list[S.CourseOut]:
+    """Current courses; ``?archived=true`` lists the archived ones as well."""
+    shown = select(Course).order_by(Course.id)
+    if not archived:
+        shown = shown.where(Course.archived_at.is_(None))
     if user.role == "admin":
-        return [course_out(c, "instructor") for c in session.scalars(select(Course))]
-    rows = session.execute(select(Course, Enrollment.role).join(Enrollment)
-                           .where(Enrollment.user_id == user.id).order_by(Course.id))
+        return [course_out(c, "instructor") for c in session.scalars(shown)]
+    rows = session.execute(shown.add_columns(Enrollment.role).join(Enrollment)
+                           .where(Enrollment.user_id == user.id))
     return [course_out(c, role) for c, role in rows]
 
 
@@ -49,12 +59,45 @@ def get_course(access: CourseMember) -> S.CourseOut:
     return course_out(access.course, access.role)
 
 
+@router.patch("/courses/{course_id}", response_model=S.CourseOut)
+def update_course(body: S.CourseUpdate, access: CourseInstructor, session: DB) -> S.CourseOut:
+    """Rename, move time zone, change the late-day budget, or archive and restore."""
+    course = access.course
+    changes = body.model_dump(exclude_unset=True)
+    nulls = sorted(k for k, v in changes.items() if v is None)
+    if nulls:
+        raise HTTPException(422, f"{', '.join(nulls)} cannot be null")
+    archived = changes.pop("archived", None)
+    for k, v in changes.items():
+        setattr(course, k, v)
+    if archived is not None and archived != (course.archived_at is not None):
+        course.archived_at = utcnow() if archived else None
+    session.commit()
+    return course_out(course, access.role)
+
+
 @router.get("/courses/{course_id}/roster", response_model=list[S.MemberOut])
 def roster(access: CourseInstructor, session: DB) -> list[S.MemberOut]:
     rows = session.execute(select(Enrollment, User).join(User)
                            .where(Enrollment.course_id == access.course.id).order_by(User.email))
-    return [S.MemberOut(user_id=u.id, email=u.email, name=u.name, role=e.role,
-                        late_day_budget=e.late_day_budget) for e, u in rows]
+    return [member_out(e, u) for e, u in rows]
+
+
+@router.patch("/courses/{course_id}/roster/{user_id}", response_model=S.MemberOut)
+def update_member(user_id: int, body: S.MemberUpdate, access: CourseInstructor,
+                  session: DB) -> S.MemberOut:
+    """Give one student their own late-day budget (null: the course's again)."""
+    row = session.execute(select(Enrollment, User).join(User).where(
+        Enrollment.course_id == access.course.id, Enrollment.user_id == user_id)).first()
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            f"user {user_id} is not enrolled in {access.course.code}")
+    enrollment, member = row
+    if enrollment.role != "student":
+        raise HTTPException(422, "late days are a student's; this member is an instructor")
+    enrollment.late_day_budget = body.late_day_budget
+    session.commit()
+    return member_out(enrollment, member)
 
 
 @router.post("/courses/{course_id}/roster", response_model=S.RosterImported)

@@ -55,6 +55,10 @@ def allowed_attempts(session: Session, a: Assignment, user_id: int) -> int | Non
 
 def check_can_submit(session: Session, a: Assignment, user_id: int, now: datetime) -> int:
     """Raise with the reason a student may not submit now; else the next attempt number."""
+    if a.course.archived_at is not None:
+        raise Forbidden(f"the course {a.course.code} was archived on "
+                        f"{a.course.archived_at.date().isoformat()} and accepts no submissions",
+                        code="course_archived")
     w = window(session, a, user_id)
     if now < w.opens_at:
         raise Forbidden(f"the assignment opens at {w.opens_at.isoformat()}", code="not_open")

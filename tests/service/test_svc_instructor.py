@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from test_svc_submissions import grade_all
 
 from service.context import Context
-from service.models import Course, Submission, utcnow
+from service.models import Submission, utcnow
 from service.services.runner import process_job
 
 
@@ -142,15 +142,64 @@ def test_late_penalty_counts_started_days_and_late_day_budget(
     cell = {s["email"]: s["assignments"][str(aid)] for s in gb["students"]}
     assert cell["alice@example.org"]["days_late"] == 2 and cell["alice@example.org"]["score"] == 2
     assert cell["bob@example.org"]["score"] == 3
-    with ctx.sessions() as s:
-        s.execute(update(Course).where(Course.id == world.ids["course_a"])
-                  .values(late_day_budget=1))
-        s.commit()
-    gb = client.get(f"/api/v1/courses/{world.ids['course_a']}/gradebook",
-                    headers=world.h("inst_a")).json()
-    cell = {s["email"]: s["assignments"][str(aid)] for s in gb["students"]}
-    assert cell["alice@example.org"]["late_days_used"] == 1
-    assert cell["alice@example.org"]["score"] == 3 and cell["bob@example.org"]["score"] == 4
+    course = f"/api/v1/courses/{world.ids['course_a']}"
+    h = world.h("inst_a")
+    assert client.patch(course, headers=h, json={"late_day_budget": 1}).json()[
+        "late_day_budget"] == 1
+
+    def scores() -> dict[str, tuple[float, int]]:
+        gb = client.get(f"{course}/gradebook", headers=h).json()
+        cells = {s["email"]: s["assignments"][str(aid)] for s in gb["students"]}
+        return {e: (c["score"], c["late_days_used"]) for e, c in cells.items()}
+
+    assert scores() == {"alice@example.org": (3, 1), "bob@example.org": (4, 1)}
+    # one student's own budget overrides the course's; null gives the course's back
+    r = client.patch(f"{course}/roster/{world.ids['alice']}", headers=h,
+                     json={"late_day_budget": 2})
+    assert r.status_code == 200 and r.json()["late_day_budget"] == 2
+    client.patch(f"{course}/roster/{world.ids['bob']}", headers=h, json={"late_day_budget": 0})
+    assert scores() == {"alice@example.org": (4, 2), "bob@example.org": (3, 0)}
+    roster = {m["email"]: m["late_day_budget"] for m in client.get(
+        f"{course}/roster", headers=h).json()}
+    assert roster["alice@example.org"] == 2 and roster["bob@example.org"] == 0
+    client.patch(f"{course}/roster/{world.ids['bob']}", headers=h, json={"late_day_budget": None})
+    assert scores()["bob@example.org"] == (4, 1)
+    refused = [client.patch(f"{course}/roster/{world.ids['alice']}", headers=h,
+                            json={"late_day_budget": -1}),
+               client.patch(f"{course}/roster/{world.ids['carol']}", headers=h,
+                            json={"late_day_budget": 1}),  # enrolled in course B only
+               client.patch(f"{course}/roster/{world.ids['inst_a']}", headers=h,
+                            json={"late_day_budget": 1})]
+    assert [r.status_code for r in refused] == [422, 404, 422]
+    assert "not enrolled" in refused[1].text
+
+
+def test_archived_course_keeps_its_records_but_takes_no_submissions(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    sid = _submit_and_grade(client, world, ctx, broker, "alice", "p1 p2 t1")
+    course = f"/api/v1/courses/{world.ids['course_a']}"
+    before = client.get(f"{course}/gradebook.csv", headers=world.h("inst_a")).text
+    r = client.patch(course, headers=world.h("inst_a"), json={"archived": True})
+    assert r.status_code == 200 and r.json()["archived_at"] is not None
+    late = upload(client, world, "bob")
+    assert late.status_code == 403 and late.json()["detail"]["code"] == "course_archived"
+    assert "archived" in late.json()["detail"]["message"]
+    new = client.post(f"{course}/assignments", headers=world.h("inst_a"),
+                      json={"slug": "fake-a1", "title": "A9", "opens_at": "2030-01-01T00:00:00",
+                            "due_at": "2030-02-01T00:00:00"})
+    assert new.status_code == 409 and new.json()["detail"]["code"] == "course_archived"
+    # gone from the default listing, there on request, and every record still readable
+    assert client.get("/api/v1/courses", headers=world.h("alice")).json() == []
+    listed = client.get("/api/v1/courses?archived=true", headers=world.h("alice")).json()
+    assert [c["code"] for c in listed] == ["COURSE_A"]
+    assert client.get(f"/api/v1/submissions/{sid}", headers=world.h("alice")).json()[
+        "status"] == "graded"
+    assert client.get(f"{course}/gradebook.csv", headers=world.h("inst_a")).text == before
+    restored = client.patch(course, headers=world.h("inst_a"), json={"archived": False})
+    assert restored.json()["archived_at"] is None
+    assert upload(client, world, "bob").status_code == 201
+    nulls = client.patch(course, headers=world.h("inst_a"), json={"title": None})
+    assert nulls.status_code == 422 and "cannot be null" in nulls.text
 
 
 def test_extension_moves_the_due_date_for_one_student(
