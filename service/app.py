@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, OperationalError
 
 from graders.errors import DlgradeError
+from service.body_limit import JsonBodyTooLarge
 from service.context import Context, build_context
 from service.metrics import make_registry
 from service.routes import assignments, auth, courses, ops, submissions
@@ -31,6 +32,17 @@ def default_broker(settings: Settings, ctx: Context) -> Broker:
     from service.worker import CeleryBroker, create_celery
 
     return CeleryBroker(create_celery(settings))
+
+
+class _Api(FastAPI):
+    too_large = "the request body is too large"
+
+    def build_middleware_stack(self) -> Any:
+        return JsonBodyTooLarge(super().build_middleware_stack(), self.too_large)
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2**20:.1f} MB" if n % 2**20 else f"{n // 2**20} MB"
 
 
 def create_app(settings: Settings, *, broker: Broker | None = None,
@@ -60,8 +72,11 @@ def create_app(settings: Settings, *, broker: Broker | None = None,
     # limit, Starlette spools the whole of it to a temporary file (even before the
     # route's authentication and size checks run).
     body_limit = settings.max_upload_bytes + settings.max_files * 1024 + 64 * 1024
-    app = FastAPI(title="dlgrade", version="1", lifespan=lifespan, max_body_size=body_limit,
-                  description="Autograder service: submit, get results, run the course.")
+    app = _Api(title="dlgrade", version="1", lifespan=lifespan, max_body_size=body_limit,
+               description="Autograder service: submit, get results, run the course.")
+    app.too_large = (f"the request body is larger than this service accepts: a submission "
+                     f"may have at most {settings.max_files} files and "
+                     f"{_mb(settings.max_upload_bytes)} in all")
     app.state.ctx = ctx
     app.state.metrics = make_registry(ctx)
     for r in (auth, courses, assignments, submissions):

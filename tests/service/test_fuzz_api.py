@@ -140,6 +140,7 @@ def fuzz(ctx: Context, world: World, broker: RecordingBroker, settings: Settings
         f.alice = {"submission_id": sub["id"], "file_id": sub["files"][0]["id"],
                    "token_id": spare[0], "course_id": world.ids["course_a"],
                    "assignment_id": world.ids["a1"], "problem_id": "p2",
+                   "user_id": world.ids["alice"],
                    "secrets": ["alice@example.org", marker.decode(),
                                hashlib.sha256(content).hexdigest()]}
         yield f
@@ -462,6 +463,8 @@ def test_oversized_upload_is_refused_before_it_is_read_or_spooled(
                           files=[("files", ("solution.py", big, "text/x-python"))])
     assert r.status_code == 413
     assert spy.written == 0  # refused on its Content-Length, before a byte was parsed
+    assert r.json()["detail"]["code"] == "body_too_large"  # the service's shape, with the limit
+    assert "at most" in r.json()["detail"]["message"]
     r = small_limits.post(url, files=[("files", ("solution.py", big, "text/x-python"))])
     assert r.status_code == 413 and spy.written == 0  # without a token, just the same
 
@@ -475,7 +478,7 @@ def test_oversized_upload_is_refused_before_it_is_read_or_spooled(
     r = small_limits.post(url, headers={**world.h("alice"),
                                         "Content-Type": probe.headers["content-type"]},
                           content=chunks())
-    assert r.status_code == 413
+    assert r.status_code == 413 and r.json()["detail"]["code"] == "body_too_large"
     assert spy.written <= small_limits.app.max_body_size  # type: ignore[attr-defined]
     assert _store(ctx) == before
 

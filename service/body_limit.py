@@ -1,0 +1,61 @@
+"""Oversized request bodies get the service's own refusal: JSON with a code and the limit.
+
+FastAPI's ``max_body_size`` refuses a body that is too large before a byte is
+spooled, but from a middleware outside every exception handler: plain text
+("Content Too Large") when the declared length is too big, ``{"detail":
+"Content Too Large"}`` when a streamed body grows too big. This wrapper sits
+outside it and replaces any 413 that is not already in the service's
+``{"detail": {"code", "message"}}`` shape.
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+def _ours(body: bytes) -> bool:
+    try:
+        detail = json.loads(body).get("detail")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(detail, dict) and "code" in detail
+
+
+class JsonBodyTooLarge:
+    def __init__(self, app: ASGIApp, message: str) -> None:
+        self.app = app
+        self.body = json.dumps({"detail": {"code": "body_too_large", "message": message}}
+                               ).encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        held: list[bytes] = []
+
+        async def send_or_replace(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start" and message["status"] == 413:
+                start = message  # hold it until the (short) body shows whose answer it is
+                return
+            if start is None or message["type"] != "http.response.body":
+                await send(message)
+                return
+            held.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            body = b"".join(held)
+            if _ours(body):
+                await send(start)
+                await send({"type": "http.response.body", "body": body})
+                return
+            await send({"type": "http.response.start", "status": 413, "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(self.body)).encode()),
+                (b"connection", b"close")]})
+            await send({"type": "http.response.body", "body": self.body})
+
+        await self.app(scope, receive, send_or_replace)
