@@ -246,7 +246,7 @@ class ServiceStack:
         e["PYTHONPATH"] = os.pathsep.join(str(p) for p in [ROOT, *self.pythonpath])
         e.update(DATABASE_URL=self.db_url, REDIS_URL=self.redis_url,
                  DLGRADE_STATE_DIR=str(self.workdir / "state"),
-                 DLGRADE_SECRET_KEY="bench-secret-" + self.prefix,
+                 DLGRADE_SECRET_KEY="bench-secret-" + "x" * 32 + self.prefix,
                  DLGRADE_QUEUE_PREFIX=self.prefix, DLGRADE_GRADER=self.grader,
                  DLGRADE_LOG_LEVEL="INFO")
         e.update(self.env)

@@ -58,6 +58,17 @@ class Settings(BaseSettings):
     demo: bool = True
     demo_assignment: str = "radboud-dl-a1"  # needs no data set download
 
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, v: SecretStr | None) -> SecretStr | None:
+        """A short HMAC key makes every token guessable offline; refuse it at start-up."""
+        if v is not None and len(v.get_secret_value()) < 32:
+            raise ValueError(
+                f"DLGRADE_SECRET_KEY is {len(v.get_secret_value())} characters; it must be at "
+                "least 32 (make one with: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')")
+        return v
+
     @field_validator("database_url")
     @classmethod
     def _driver(cls, v: str | None) -> str | None:

@@ -109,7 +109,7 @@ class RecordingBroker:
 @pytest.fixture
 def settings(pg_url: str, tmp_path: Path) -> Settings:
     return Settings(database_url=pg_url, redis_url=None, state_dir=tmp_path / "data",
-                    secret_key=SecretStr("test-secret"), grader="fakes:FakeGrader",
+                    secret_key=SecretStr("test-secret-" + "x" * 32), grader="fakes:FakeGrader",
                     lease_seconds=30, queue_prefix=queue_prefix(), log_json=False)
 
 

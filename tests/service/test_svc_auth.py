@@ -38,7 +38,7 @@ def test_expired_and_forged_tokens_are_refused(client: TestClient, world: World,
                                                ctx: Context) -> None:
     uid = world.ids["alice"]
     expired = create_access_token(uid, ctx.secret, minutes=-1)
-    forged = create_access_token(uid, "another-secret", minutes=5)
+    forged = create_access_token(uid, "another-secret-" + "y" * 32, minutes=5)
     for tok in (expired, forged, "dlg_not-a-token", "garbage"):
         r = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {tok}"})
         assert r.status_code == 401

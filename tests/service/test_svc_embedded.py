@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from procs import env, free_port, start, stop, wait_for
+from pydantic import ValidationError
 from test_svc_processes import notebook
 
 from service.settings import Settings
@@ -28,6 +29,14 @@ def test_settings_read_the_conventional_variables(monkeypatch: pytest.MonkeyPatc
     monkeypatch.delenv("REDIS_URL")
     s = Settings(state_dir=Path("/tmp/x"))
     assert s.embedded and s.db_url == "sqlite:////tmp/x/dlgrade.db"
+
+
+def test_a_short_secret_key_is_refused_at_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DLGRADE_SECRET_KEY", "changeme")
+    with pytest.raises(ValidationError, match="8 characters; it must be at least 32"):
+        Settings()
+    monkeypatch.setenv("DLGRADE_SECRET_KEY", "k" * 32)
+    assert Settings().resolved_secret() == "k" * 32
 
 
 @pytest.mark.timeout(120)

@@ -40,7 +40,8 @@ def notebook(path: Path) -> Path:
 @pytest.fixture
 def proc_env(pg_url: str, tmp_path: Path) -> dict[str, str]:
     return env(DATABASE_URL=pg_url, REDIS_URL=REDIS_URL,
-               DLGRADE_STATE_DIR=str(tmp_path / "data"), DLGRADE_SECRET_KEY="proc-secret",
+               DLGRADE_STATE_DIR=str(tmp_path / "data"),
+               DLGRADE_SECRET_KEY="proc-secret-" + "x" * 32,
                DLGRADE_QUEUE_PREFIX=queue_prefix(), DLGRADE_LOG_LEVEL="INFO",
                DLGRADE_SWEEP_INTERVAL_SECONDS="1")
 
