@@ -1,6 +1,7 @@
 # A Celery grading worker. It starts one bubblewrap sandbox per problem, which
 # needs root inside the container, bubblewrap and util-linux (unshare,
-# setpriv, prlimit, mount), and the container settings in docs/operations.md.
+# setpriv, prlimit, mount), libseccomp (the sandbox's syscall filter), and the
+# container settings in docs/operations.md.
 # Build from the repository root: docker build -f docker/worker.Dockerfile .
 FROM python:3.11-slim
 
@@ -8,7 +9,7 @@ ARG WITH_TORCH=0
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     DLGRADE_STATE_DIR=/var/lib/dlgrade DLGRADE_DATA_DIR=/var/lib/dlgrade-datasets
 RUN apt-get update \
- && apt-get install -y --no-install-recommends bubblewrap util-linux \
+ && apt-get install -y --no-install-recommends bubblewrap libseccomp2 util-linux \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 

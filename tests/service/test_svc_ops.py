@@ -84,3 +84,18 @@ def test_compose_file_runs_everything_with_health_checks_and_narrow_privileges()
     assert services["api"].get("cap_add") is None
     assert services["worker"]["cap_add"] == ["SYS_ADMIN"]
     assert {"pgdata", "submissions", "datasets"} <= set(compose["volumes"])
+
+
+def test_dockerfiles_copy_what_exists_and_the_worker_gets_the_sandbox_tools() -> None:
+    """What can be checked without a Docker daemon: sources, system packages, ignore rules."""
+    root = Path(__file__).resolve().parents[2]
+    for dockerfile in sorted((root / "docker").glob("*.Dockerfile")):
+        for line in dockerfile.read_text().splitlines():
+            if line.startswith("COPY "):
+                for src in line.split()[1:-1]:
+                    matches = list(root.glob(src.rstrip("*") + "*" if "*" in src else src))
+                    assert matches, f"{dockerfile.name}: COPY {src} matches nothing"
+    worker = (root / "docker/worker.Dockerfile").read_text()
+    assert all(pkg in worker for pkg in ("bubblewrap", "libseccomp2", "util-linux"))
+    ignored = (root / ".dockerignore").read_text().split()
+    assert {".git", "**/__pycache__", "dlgrade-data"} <= set(ignored)
