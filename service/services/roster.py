@@ -31,12 +31,19 @@ def import_roster(session: Session, course: Course, data: bytes) -> RosterResult
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise Invalid("the roster is not UTF-8 text", code="bad_roster") from exc
-    reader = csv.DictReader(io.StringIO(text))
+    # newline="": the csv module does its own line splitting, so a stray carriage return
+    # (a spreadsheet export, a pasted cell) is a line end rather than an error.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        rows = [(reader.line_num, raw) for raw in reader]
+    except csv.Error as exc:  # an overlong field, a NUL byte: refuse the file, keep nothing
+        raise Invalid(f"the roster is not readable CSV after line {reader.line_num}: {exc}; "
+                      "nobody was enrolled", code="bad_roster") from exc
     if not reader.fieldnames or "email" not in [f.strip().lower() for f in reader.fieldnames]:
         raise Invalid("the roster CSV needs a header row with an 'email' column",
                       code="bad_roster")
     out = RosterResult()
-    for lineno, raw in enumerate(reader, start=2):
+    for lineno, raw in rows:
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
         email, role = row.get("email", "").lower(), row.get("role") or "student"
         if "@" not in email:

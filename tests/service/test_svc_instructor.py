@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from typing import Any
 
 from conftest import RecordingBroker, World, upload
 from fastapi.testclient import TestClient
@@ -67,6 +68,24 @@ def test_roster_import_creates_accounts_and_enrolls(client: TestClient, world: W
                          headers=world.h("inst_a"),
                          files={"file": ("r.csv", b"a,b\n1,2\n", "text/csv")})
     assert nohead.status_code == 422
+
+
+def test_roster_with_stray_carriage_returns_or_an_overlong_field_gets_a_reason(
+        client: TestClient, world: World) -> None:
+    url = f"/api/v1/courses/{world.ids['course_a']}/roster"
+    before = client.get(url, headers=world.h("inst_a")).json()
+
+    def post(text: bytes) -> Any:
+        return client.post(url, headers=world.h("inst_a"),
+                           files={"file": ("roster.csv", text, "text/csv")})
+
+    r = post(b"email,name\rcr1@uni.nl,Carriage\rcr2@uni.nl,Return\r")  # old Mac line ends
+    assert r.status_code == 200 and r.json()["enrolled"] == 2, r.text
+    huge = post(b"email,name\nok@uni.nl,ok\nbig@uni.nl," + b"x" * 200_000 + b"\n")
+    assert huge.status_code == 422 and huge.json()["detail"]["code"] == "bad_roster"
+    assert "after line 2: field larger" in huge.json()["detail"]["message"]
+    after = {m["email"] for m in client.get(url, headers=world.h("inst_a")).json()}
+    assert after == {m["email"] for m in before} | {"cr1@uni.nl", "cr2@uni.nl"}  # not ok@
 
 
 def _submit_and_grade(client: TestClient, world: World, ctx: Context, broker: RecordingBroker,
