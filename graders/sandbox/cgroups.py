@@ -18,6 +18,7 @@ from pathlib import Path
 from ..errors import SandboxUnavailable
 
 ROOT = Path("/sys/fs/cgroup")
+SELF = Path("/proc/self/cgroup")  # where the grader itself sits
 
 
 def _write(path: Path, value: str) -> None:
@@ -141,7 +142,7 @@ def _v2_parent() -> Path:
     (a host, or a container whose entrypoint moved its processes into a leaf,
     see docker/worker-entrypoint.sh) that is ``/sys/fs/cgroup/dlgrade``.
     """
-    own = _read(Path("/proc/self/cgroup")).strip().splitlines()
+    own = _read(SELF).strip().splitlines()
     rel = next((line.split("::", 1)[1] for line in own if line.startswith("0::")), "/")
     base = ROOT / rel.strip("/") if rel.strip("/") else ROOT
     container = base if base == ROOT else base.parent
