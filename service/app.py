@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from graders.errors import DlgradeError
 from service.body_limit import JsonBodyTooLarge
@@ -96,6 +96,14 @@ def create_app(settings: Settings, *, broker: Broker | None = None,
                                         "message": "the database is unavailable right now; "
                                                    "please try again shortly"}},
                             status_code=503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(IntegrityError)
+    async def _raced(_: Request, exc: IntegrityError) -> JSONResponse:
+        """A uniqueness check passed, then a concurrent request stored the same thing first."""
+        log.info("integrity conflict in a request: %s", type(exc.orig).__name__)
+        return JSONResponse({"detail": {"code": "conflict", "message": (
+            "another request stored the same thing at the same moment; reload and try again")}},
+            status_code=409)
 
     @app.exception_handler(DataError)
     async def _bad_value(_: Request, exc: DataError) -> JSONResponse:

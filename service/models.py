@@ -211,6 +211,8 @@ class GradingRun(Base):
     """One grading of a submission: the first, or a regrade with who asked and why."""
 
     __tablename__ = "grading_runs"
+    # Two regrades racing for the same submission cannot both become run n.
+    __table_args__ = (UniqueConstraint("submission_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 Role = Literal["admin", "instructor", "student"]
 
 
 def local(dt: datetime | None, tz: str) -> datetime | None:
     return None if dt is None else dt.astimezone(ZoneInfo(tz))
+
+
+def _plausible(dt: datetime) -> datetime:
+    """Course dates far from now are typos, and near year 1 or 9999 time-zone arithmetic
+    overflows; refuse them here rather than fail later on every read."""
+    if not 1970 <= dt.year <= 2199:
+        raise ValueError(f"{dt.isoformat()} is outside 1970-2199; check the year")
+    return dt
+
+
+CourseTime = Annotated[datetime, AfterValidator(_plausible)]
 
 
 class Token(BaseModel):
@@ -123,9 +134,9 @@ class RosterImported(BaseModel):
 
 class AssignmentBase(BaseModel):
     title: str = Field(min_length=1, max_length=200)
-    opens_at: datetime
-    due_at: datetime
-    last_accepted_at: datetime | None = None
+    opens_at: CourseTime
+    due_at: CourseTime
+    last_accepted_at: CourseTime | None = None
     late_penalty_per_day: float = Field(0.0, ge=0, le=1)
     max_submissions: int | None = Field(None, ge=1)
     min_interval_seconds: int = Field(0, ge=0)
@@ -139,9 +150,9 @@ class AssignmentCreate(AssignmentBase):
 
 class AssignmentUpdate(BaseModel):
     title: str | None = None
-    opens_at: datetime | None = None
-    due_at: datetime | None = None
-    last_accepted_at: datetime | None = None
+    opens_at: CourseTime | None = None
+    due_at: CourseTime | None = None
+    last_accepted_at: CourseTime | None = None
     late_penalty_per_day: float | None = Field(None, ge=0, le=1)
     max_submissions: int | None = Field(None, ge=1)
     min_interval_seconds: int | None = Field(None, ge=0)
@@ -166,7 +177,7 @@ class AssignmentOut(AssignmentBase):
 
 class ExtensionCreate(BaseModel):
     user_id: int
-    due_at: datetime
+    due_at: CourseTime
     reason: str = ""
 
 

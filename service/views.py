@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from service import schemas as S
 from service.models import Assignment, GradingRun, ProblemResult, ScoreAdjustment, Submission
-from service.services.gradebook import score
+from service.services.gradebook import Scored, load_scored, score
 from service.services.policy import days_late, window
 
 HIDDEN = S.CheckOut(name="hidden", status="hidden", message="", hidden=True)
@@ -93,13 +93,19 @@ def submission_out(session: Session, sub: Submission, *, staff: bool,
         problems=problems, history=history)
 
 
-def summary_out(session: Session, sub: Submission, email: str | None = None) -> S.SubmissionSummary:
-    run = session.get(GradingRun, sub.current_run_id) if sub.current_run_id else None
+def scores_by_submission(session: Session, assignment_id: int) -> dict[int, Scored]:
+    """The current score of every graded submission, people's scores applied (as in detail)."""
+    return {sc.submission.id: sc for each in load_scored(session, [assignment_id]).values()
+            for sc in each}
+
+
+def summary_out(session: Session, sub: Submission, email: str | None = None,
+                scored: Scored | None = None) -> S.SubmissionSummary:
     w = window(session, sub.assignment, sub.user_id)
     tz = sub.assignment.course.timezone
     return S.SubmissionSummary(
         id=sub.id, assignment_id=sub.assignment_id, user_id=sub.user_id, email=email,
         attempt=sub.attempt, status=sub.status, error=sub.error_message,
         submitted_at=S.local(sub.submitted_at, tz),  # type: ignore[arg-type]
-        score=run.score if run else None, max_score=run.max_score if run else None,
+        score=scored.score if scored else None, max_score=scored.max_score if scored else None,
         days_late=days_late(sub.submitted_at, w.due_at))

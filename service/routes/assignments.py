@@ -33,17 +33,33 @@ from service.services.errors import Conflict
 from service.services.gradebook import statistics_for
 from service.services.policy import window
 from service.services.queue import relay
-from service.views import assignment_out, submission_out, summary_out
+from service.views import (
+    assignment_out,
+    scores_by_submission,
+    submission_out,
+    summary_out,
+)
 
 router = APIRouter(tags=["assignments"])
 CLEARABLE = {"last_accepted_at", "max_submissions"}  # null means: same as due_at, unlimited
 
 
 def utc(dt: datetime | None, tz: str) -> datetime | None:
-    """Times without a zone are read in the course's time zone."""
+    """Times without a zone are read in the course's time zone; one the clocks skip is refused.
+
+    Without the check, 02:30 on the night clocks go forward would silently become
+    03:30: a deadline other than the one the instructor typed.
+    """
     if dt is None:
         return None
-    return (dt if dt.tzinfo else dt.replace(tzinfo=ZoneInfo(tz))).astimezone(UTC)
+    if dt.tzinfo is None:
+        zone = ZoneInfo(tz)
+        aware = dt.replace(tzinfo=zone)
+        if aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != dt:
+            raise HTTPException(422, f"{dt.isoformat()} does not exist in {tz}: the clocks skip "
+                                     "it; give another time or one with a UTC offset")
+        dt = aware
+    return dt.astimezone(UTC)
 
 
 def _problems(ctx: Ctx, slug: str) -> list[S.ProblemSpecOut]:
@@ -163,11 +179,12 @@ def regrade_assignment(body: S.RegradeIn, aa: AssignmentInstructor, ctx: Ctx,
     queued, skipped = [], []
     for sub in session.scalars(select(Submission).where(
             Submission.assignment_id == aa.assignment.id).order_by(Submission.id)):
-        if sub.status in ("queued", "running"):
+        try:
+            subs.regrade(ctx, session, sub, by=aa.access.user, reason=body.reason, bulk=True,
+                         new_seed=body.new_seed)
+        except Conflict:  # queued, running, or just regraded by a concurrent request
             skipped.append(sub.id)
             continue
-        subs.regrade(ctx, session, sub, by=aa.access.user, reason=body.reason, bulk=True,
-                     new_seed=body.new_seed)
         queued.append(sub.id)
     session.commit()
     relay(ctx)
@@ -189,7 +206,8 @@ def list_submissions(
     if status_ is not None:
         q = q.where(Submission.status == status_)
     rows = session.execute(q.order_by(Submission.user_id, Submission.attempt)).all()
-    out = [summary_out(session, s, email) for s, email in rows]
+    scores = scores_by_submission(session, aa.assignment.id)
+    out = [summary_out(session, s, email, scores.get(s.id)) for s, email in rows]
     if latest_only:
         last: dict[int, S.SubmissionSummary] = {}
         for o in out:
@@ -206,7 +224,8 @@ def my_submissions(aa: AssignmentMember, session: DB) -> list[S.SubmissionSummar
     rows = session.scalars(select(Submission).where(
         Submission.assignment_id == aa.assignment.id,
         Submission.user_id == aa.access.user.id).order_by(Submission.attempt))
-    return [summary_out(session, s) for s in rows]
+    scores = scores_by_submission(session, aa.assignment.id)
+    return [summary_out(session, s, scored=scores.get(s.id)) for s in rows]
 
 
 @router.post("/assignments/{assignment_id}/submissions", response_model=S.SubmissionOut,

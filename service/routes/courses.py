@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, HTTPException, UploadFile, status
 from fastapi.responses import Response
@@ -126,5 +127,9 @@ def gradebook_json(access: CourseInstructor, session: DB) -> S.Gradebook:
 def gradebook_csv(access: CourseInstructor, session: DB) -> Response:
     """One row per student: the counted score of each assignment after penalties, and the total."""
     name = f"gradebook-{access.course.code}.csv"
+    # HTTP headers are Latin-1: an ASCII fallback, and the real name per RFC 6266
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_"
+                       for c in name)
+    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
     return Response(book.gradebook_csv(session, access.course), media_type="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers={"Content-Disposition": disposition})

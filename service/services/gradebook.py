@@ -101,11 +101,20 @@ def load_scored(session: Session, assignment_ids: list[int]) -> dict[tuple[int, 
 
 def _choose(a: Assignment, due: datetime, candidates: list[Scored],
             budget: int) -> tuple[Scored, int, int]:
-    """(submission, days late, late days spent) under the assignment's best/last policy."""
+    """(submission, days late, late days spent) under the assignment's best/last policy.
+
+    Late days are spent only where they raise the score: never on an assignment
+    without a late penalty, on a zero score, or where the penalty would still
+    take everything; the student keeps them for a later assignment.
+    """
     def outcome(c: Scored) -> tuple[float, int, int]:
         late = days_late(c.submission.submitted_at, due)
         spent = min(late, budget)
-        return c.score * penalty_factor(a.late_penalty_per_day, late - spent), late, spent
+        with_days = c.score * penalty_factor(a.late_penalty_per_day, late - spent)
+        without = c.score * penalty_factor(a.late_penalty_per_day, late)
+        if with_days <= without:
+            return without, late, 0
+        return with_days, late, spent
 
     if a.counts == "last":
         pick = candidates[-1]

@@ -112,7 +112,12 @@ def accept_upload(ctx: Context, session: Session, a: Assignment, user: User,
 
 def regrade(ctx: Context, session: Session, sub: Submission, *, by: User, reason: str,
             bulk: bool = False, new_seed: bool = False) -> GradingRun:
-    """A new run; earlier runs and their results stay for the history."""
+    """A new run; earlier runs and their results stay for the history.
+
+    The submission's row is locked first, so of two regrades at the same moment
+    (a double click) the second sees the first's queued run and is refused.
+    """
+    session.refresh(sub, with_for_update=True)
     if sub.status in ("queued", "running"):
         raise Conflict(f"submission {sub.id} is being graded; regrade it when it finishes",
                        code="grading_in_progress")

@@ -1,4 +1,8 @@
-"""Courses can be archived: read-only for students, kept for the record.
+"""Courses can be archived; a submission's runs are numbered uniquely.
+
+Archived courses are read-only for students and kept for the record. The
+unique run number makes two regrades racing for one submission a conflict
+instead of two gradings.
 
 Revision ID: 0002
 Revises: 0001
@@ -19,8 +23,13 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("courses") as batch_op:
         batch_op.add_column(sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("grading_runs") as batch_op:
+        batch_op.create_unique_constraint(
+            op.f("uq_grading_runs_submission_id"), ["submission_id", "number"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("grading_runs") as batch_op:
+        batch_op.drop_constraint(op.f("uq_grading_runs_submission_id"), type_="unique")
     with op.batch_alter_table("courses") as batch_op:
         batch_op.drop_column("archived_at")
