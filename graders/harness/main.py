@@ -209,6 +209,7 @@ def main(argv: list[str]) -> None:
     fd_in, fd_out = int(argv[1]), int(argv[2])
     compat.install()
     standins.install()
+    wire.write_all(fd_out, wire.HELLO)  # the sandbox is up; nothing of the student's ran yet
     Harness(fd_in, fd_out).serve()
 
 

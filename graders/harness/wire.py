@@ -28,6 +28,10 @@ ALLOWED_DTYPES = frozenset(
     )
 )
 MAX_DEPTH = 32
+# The harness writes this byte before any student code runs. Once the trusted side has
+# read it, a death is the submission's: its exit status or stderr cannot pass for a
+# failure of bubblewrap or the launcher (which would be retried, not charged).
+HELLO = b"\x06"
 
 
 class WireError(Exception):

@@ -182,7 +182,8 @@ class BwrapSandbox(HarnessProcess):
             mb = self.limits.memory_bytes >> 20
             return MemoryLimit(f"Stopped: the code used more than {mb} MB of memory "
                                f"(limit {mb} MB).")
-        if self.proc is not None and self.proc.returncode in (97, 98):
+        launcher_failed = not self.greeted  # after HELLO, exit codes and stderr are the code's
+        if launcher_failed and self.proc is not None and self.proc.returncode in (97, 98):
             return SandboxUnavailable("the sandbox launcher could not set up its cgroup or "
                                       f"mounts: {self.stderr.text()[-500:]}")
         signal_number = _signal_of(self.proc.returncode if self.proc is not None else None)
@@ -191,7 +192,7 @@ class BwrapSandbox(HarnessProcess):
             return TimeLimit(f"Stopped after {self.limits.cpu_s:g} s of CPU time "
                              f"(limit {self.limits.cpu_s:g} s).")
         err = self.stderr.text()
-        if err.startswith(("bwrap:", "usage: bwrap")) or "\nbwrap:" in err:
+        if launcher_failed and (err.startswith(("bwrap:", "usage: bwrap")) or "\nbwrap:" in err):
             return SandboxUnavailable(f"bubblewrap failed to start: {err.strip()[-500:]}")
         if self.cgroup.pids_exhausted():
             return SandboxCrashed(f"the submission's process died after starting too many "

@@ -68,6 +68,7 @@ class HarnessProcess:
         self._threads: list[threading.Thread] = []
         self.req_w = self.resp_r = -1
         self.niceness = 0  # set before start(): pooled sandboxes start at a low priority
+        self.greeted = False  # the harness's HELLO arrived: the sandbox itself started
 
     # Subclasses ------------------------------------------------------------------
     def _spawn(self, harness_in: int, harness_out: int, out_w: int, err_w: int
@@ -159,6 +160,10 @@ class HarnessProcess:
         clock = _Clock(deadline, self._cpu_used(), timeout, limit)
         try:
             wire.write_all(self.req_w, wire.encode(message))
+            if not self.greeted:
+                if self._read(len(wire.HELLO), clock) != wire.HELLO:
+                    raise wire.WireError("the harness did not start with its greeting")
+                self.greeted = True
             (hlen,) = struct.unpack(">I", self._read(4, clock))
             if hlen > self.limits.header_bytes:
                 raise OutputLimit(

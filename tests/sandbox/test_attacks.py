@@ -502,6 +502,17 @@ def test_exit_mid_probe_costs_only_that_problem(name, says):
     assert_grader_healthy()
 
 
+def test_faking_a_launcher_failure_is_charged_to_the_submission():
+    """Exit 97 and a "bwrap:" line once meant "the sandbox did not start": retried, then an
+    infrastructure error with no grade. After the harness's greeting they are the code's."""
+    run = grade_file(adversarial("fake_launcher_failure.py"), "sigmoid", "relu")
+
+    assert (run["sigmoid"].status, run["sigmoid"].score) == ("error", 0.0)
+    assert "exited (status 97) in the middle of grading" in run["sigmoid"].message
+    assert run["relu"].status == "passed"
+    assert_grader_healthy()
+
+
 def test_killing_the_parent_reaches_only_the_sandboxs_own_init(watch):
     run = grade_file(adversarial("kill_parent.py"), "sigmoid", "relu")
 
