@@ -29,6 +29,7 @@ import numpy as np
 
 from .results import CheckResult
 from .sandbox.limits import Limits
+from .sandbox.runtime import Replacements
 
 if TYPE_CHECKING:
     from .engine.proxy import Student
@@ -105,7 +106,13 @@ class Assignment:
     # that path, so imports between the course's files (``from .layers import *``) work
     # however the student uploaded them: a zip of the folder, a parent folder, loose files.
     layout: tuple[str, ...] = ()
+    # Installed files the sandbox must see replaced: (host file, path inside) pairs, such as
+    # scikit-learn's bundled digits cut down to the training half a problem hands out.
+    replacements: Callable[[], Replacements] | None = None
     problems: list[ProblemSpec] = field(default_factory=list)
+
+    def sandbox_replacements(self) -> Replacements:
+        return self.replacements() if self.replacements is not None else ()
 
     def problem(self, problem_id: str, *, points: float, needs: tuple[str, ...] | list[str] = (),
                 training: bool = False, hidden: bool = False, timeout_s: float = 20.0,

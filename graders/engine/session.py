@@ -43,8 +43,11 @@ class Session:
         files[:0] = [{"name": path, "cells": [{"label": f"{path} (provided by the course)",
                                                "source": text}]}
                      for path, text in provided.items()]
-        # The course's modules are imported before any student code runs (and kept by the
-        # harness), so replacing them in sys.modules at load time changes nothing.
+        # The course's modules are imported before any student code runs; the harness
+        # restores their names before each call of the course's code, and imports one first
+        # needed later afresh, so a submission that patches them at load time changes
+        # nothing. Patching from inside a call (or patching numpy or torch) is not stopped:
+        # see docs/threat-model.md.
         modules = sorted({t.split(":")[0] for t in self.assignment.overrides.values()}
                          | set(self.assignment.provided_modules))
         return {"op": "load", "files": files, "skip_calls": list(self.assignment.skip_calls),
@@ -61,9 +64,11 @@ class Session:
         a = self.assignment
         if self.pool is not None:
             proc = self.pool.acquire(a.limits, provided_dir=a.provided_dir,
-                                     warm=a.warm_imports, sandbox=self.sandbox)
+                                     warm=a.warm_imports, sandbox=self.sandbox,
+                                     replace=a.sandbox_replacements())
         else:
-            proc = open_harness(a.limits, sandbox=self.sandbox, provided_dir=a.provided_dir)
+            proc = open_harness(a.limits, sandbox=self.sandbox, provided_dir=a.provided_dir,
+                                replace=a.sandbox_replacements())
             proc.start()
         self.starts += 1
         self.proc = proc

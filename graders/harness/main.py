@@ -11,7 +11,8 @@ from __future__ import annotations
 import importlib
 import sys
 import traceback
-from types import SimpleNamespace
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,10 @@ class Harness:
         self.handles: dict[int, Any] = {}
         self.provided: dict[str, Any] = {}
         self.overrides: dict[str, Any] = {}
+        # The course's modules as they were before any student code ran: restored before
+        # each call of the course's code, so a submission that rebinds their names at
+        # load time (``digits.train_digits = mine``) changes nothing the grader runs.
+        self.pristine: list[tuple[ModuleType, dict[str, Any]]] = []
 
     # -- values across the wall -------------------------------------------------
     def to_wire(self, value: Any, depth: int = 0) -> Any:
@@ -84,9 +89,30 @@ class Harness:
 
     def resolve_provided(self, target: str) -> Any:
         module_name, _, attr = target.partition(":")
-        module = self.provided.get(module_name) or importlib.import_module(module_name)
-        self.provided[module_name] = module
+        module = self.provided.get(module_name)
+        if module is None:
+            module = self._fresh_course_module(module_name)
+            self.provided[module_name] = module
+        for course_module, names in self.pristine:
+            vars(course_module).update(names)
         return getattr(module, attr) if attr else module
+
+    def _fresh_course_module(self, name: str) -> ModuleType:
+        """Import a course module; one first needed after the student's code ran (which may
+        have imported and patched it) is executed afresh, then remembered as it is."""
+        if self.loaded is None:
+            return importlib.import_module(name)
+        sys.modules.pop(name, None)  # whatever the submission put there
+        module = importlib.import_module(name)
+        self.pristine.append((module, dict(vars(module))))
+        return module
+
+    def snapshot_course_modules(self) -> None:
+        """Remember every module imported from the course's folders, before the student's."""
+        folders = {Path(m.__file__).parent for m in self.provided.values()
+                   if getattr(m, "__file__", None)}
+        self.pristine = [(m, dict(vars(m))) for m in list(sys.modules.values())
+                         if getattr(m, "__file__", None) and Path(m.__file__).parent in folders]
 
     def lookup(self, name: str) -> Any:
         if name in self.overrides:
@@ -100,6 +126,7 @@ class Harness:
     def op_load(self, req: dict[str, Any]) -> dict[str, Any]:
         for target in req.get("provided", []):
             self.resolve_provided(target)
+        self.snapshot_course_modules()
         preset = {k: self.from_wire(v) for k, v in req.get("preset", {}).items()}
         self.loaded = loader.load_sources(
             req["files"], skip_calls=set(req.get("skip_calls", [])),

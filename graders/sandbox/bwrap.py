@@ -22,7 +22,7 @@ from . import fontcache, seccomp
 from .cgroups import Cgroup
 from .limits import Limits
 from .process import HarnessProcess
-from .runtime import CHILD_ENV, HARNESS_DIR, Runtime, discover
+from .runtime import CHILD_ENV, HARNESS_DIR, Replacements, Runtime, discover
 from .slots import Slot
 
 LAUNCHER = Path(__file__).with_name("launch.sh")
@@ -58,10 +58,12 @@ def runtime() -> Runtime:
 
 
 class BwrapSandbox(HarnessProcess):
-    def __init__(self, limits: Limits, provided_dir: Path | None = None) -> None:
+    def __init__(self, limits: Limits, provided_dir: Path | None = None,
+                 replace: Replacements = ()) -> None:
         super().__init__(limits)
         check_available()
         self.provided_dir = provided_dir
+        self.replace = replace
         self.slot: Slot | None = None
         self.cgroup: Cgroup | None = None
         self.stage: Path | None = None
@@ -77,12 +79,20 @@ class BwrapSandbox(HarnessProcess):
         binds.append((HARNESS_DIR, INSIDE_HARNESS))
         if self.provided_dir is not None:
             binds.append((self.provided_dir, INSIDE_PROVIDED))
+        binds += list(self.replace)  # after the runtime's roots: they cover files inside them
         mounts: list[str] = []
         bwrap_binds: list[str] = []
         for k, (src, inside) in enumerate(binds):
             staged = self.stage / str(k)
-            staged.mkdir(parents=True, exist_ok=True)
-            os.chmod(staged, 0o755)
+            if staged.is_dir() != src.is_dir() and staged.exists():  # another assignment's
+                staged.rmdir() if staged.is_dir() else staged.unlink()  # (empty on the host)
+            if src.is_dir():
+                staged.mkdir(parents=True, exist_ok=True)
+                os.chmod(staged, 0o755)
+            else:  # a file is bind-mounted onto a file
+                self.stage.mkdir(parents=True, exist_ok=True)
+                staged.touch()
+                os.chmod(staged, 0o644)
             mounts += [str(src), str(staged)]
             bwrap_binds += ["--ro-bind", str(staged), inside]
         for p in (STAGE_ROOT.parent, STAGE_ROOT, self.stage):

@@ -17,6 +17,8 @@ from importlib import metadata
 from importlib.util import find_spec
 from pathlib import Path
 
+from .runtime import cache_root
+
 log = logging.getLogger("dlgrade.sandbox")
 INSIDE_DIR = "/tmp/.matplotlib"  # the sandbox's MPLCONFIGDIR
 _BUILD = ("import matplotlib, matplotlib.font_manager as fm; "
@@ -24,8 +26,7 @@ _BUILD = ("import matplotlib, matplotlib.font_manager as fm; "
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "dlgrade" / "matplotlib"
+    return cache_root() / "matplotlib"
 
 
 @cache

@@ -22,6 +22,7 @@ from . import open_harness
 from .cgroups import sweep_stale
 from .limits import Limits
 from .process import HarnessProcess
+from .runtime import Replacements
 
 log = logging.getLogger("dlgrade.sandbox")
 Key = tuple[Limits, Path | None, tuple[str, ...], bool]
@@ -58,9 +59,10 @@ class WarmPool:
         threading.Thread(target=self._run, daemon=True, name="dlgrade-pool").start()
 
     def acquire(self, limits: Limits, *, provided_dir: Path | None = None,
-                warm: tuple[str, ...] = (), sandbox: bool = True) -> HarnessProcess:
+                warm: tuple[str, ...] = (), sandbox: bool = True,
+                replace: Replacements = ()) -> HarnessProcess:
         """A started (and warmed) harness, fresh from the pool or started now."""
-        key = (limits, provided_dir, tuple(warm), sandbox)
+        key = (limits, provided_dir, tuple(warm), sandbox, tuple(replace))
         proc = None
         with self._cond:
             self._ensure_thread()
@@ -116,8 +118,8 @@ class WarmPool:
 
 
 def start_warm(limits: Limits, provided_dir: Path | None, warm: tuple[str, ...],
-               sandbox: bool, niceness: int = 0) -> HarnessProcess:
-    proc = open_harness(limits, sandbox=sandbox, provided_dir=provided_dir)
+               sandbox: bool, replace: Replacements = (), niceness: int = 0) -> HarnessProcess:
+    proc = open_harness(limits, sandbox=sandbox, provided_dir=provided_dir, replace=replace)
     proc.niceness = niceness
     proc.start()
     try:

@@ -8,6 +8,7 @@ submission can never import the instructors' solutions.
 
 from __future__ import annotations
 
+import os
 import site
 import sys
 from dataclasses import dataclass
@@ -20,6 +21,17 @@ HARNESS_DIR = Path(__file__).resolve().parent.parent / "harness"
 CHILD_ENV = {"LANG": "C.UTF-8", "USER": "student", "LOGNAME": "student", "MPLBACKEND": "Agg",
              "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1",
              "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TORCH_DISABLE_ADDR2LINE": "1"}
+
+
+def cache_root() -> Path:
+    """Where files built for sandboxes are kept between gradings (font lists, data cut-downs)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "dlgrade"
+
+
+# (file on the host, path inside): an installed file the sandbox sees replaced, such as a
+# data set that ships inside a package with the labels a problem keeps secret.
+Replacements = tuple[tuple[Path, str], ...]
 
 
 @dataclass(frozen=True)

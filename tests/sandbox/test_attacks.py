@@ -15,6 +15,7 @@ run without the sandbox, nor is any connection to a public address.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -297,6 +298,28 @@ def test_reference_solution_is_absent_inside():
     assert grade_file(attack, sandbox=False)["sigmoid"].status == "passed"
 
 
+def test_the_test_half_of_the_digits_is_absent_inside():
+    """Inside, scikit-learn's bundled digits are the 898 training images train_digits hands
+    out; outside the sandbox the same code reads all 1797, test labels included."""
+    from sklearn.datasets import load_digits
+
+    from graders.assignments.radboud_dl_a1.data import N_TRAIN, SHUFFLE_SEED
+
+    full = load_digits()
+    train = np.sort(np.random.default_rng(SHUFFLE_SEED).permutation(len(full.data))[:N_TRAIN])
+
+    def digest(a: np.ndarray) -> str:
+        return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()[:16]
+
+    attack = adversarial("read_test_digits.py")
+    inside = grade_file(attack, "sigmoid")["sigmoid"].message
+    assert (f"seen: {N_TRAIN} images {digest(full.data[train])} labels "
+            f"{digest(full.target[train])}") in inside
+    unsandboxed = grade_file(attack, "sigmoid", sandbox=False)["sigmoid"].message
+    assert f"seen: {len(full.data)} images {digest(full.data)}" in unsandboxed
+    assert_grader_healthy()
+
+
 def test_host_files_are_absent_inside(tmp_path):
     planted = tmp_path / "grader-secret.txt"
     planted.write_text("only the grading machine has this\n")
@@ -437,10 +460,12 @@ def test_patching_numpy_and_builtins_changes_nothing():
 
 
 def test_patching_the_courses_training_loop_earns_nothing(tmp_path):
-    """Layers that cannot learn, and the course's loop replaced by scikit-learn predictions.
+    """Layers that cannot learn, and the course's loop replaced at load time by one of the
+    submission's own that returns well-trained parameters of the right shapes.
 
-    Predictions made in the sandbox are never scored: the trained parameters come
-    back and the test images are classified here, with the reference forward pass.
+    The course's modules are restored to their state before the submission loaded
+    whenever their code is called, so the grader's own loop trains the student's
+    layers; without that restore the replacement earned full marks.
     """
     attack = adversarial("patch_training_loop.py")
     honest = tmp_path / "no_trick.py"
@@ -451,6 +476,8 @@ def test_patching_the_courses_training_loop_earns_nothing(tmp_path):
 
     assert plain.score == 0.0, plain.message     # the layers really do not learn
     assert patched.score == plain.score, patched.message
+    assert grade_file(attack, "train_digits", seed=5, sandbox=False)[
+        "train_digits"].score == 0.0  # the restore is the harness's: sandbox or not
 
 
 def test_hard_coded_handout_outputs_earn_nothing():

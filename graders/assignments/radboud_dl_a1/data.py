@@ -8,10 +8,17 @@ sent to the sandbox.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import os
 from dataclasses import dataclass
 from functools import cache
+from importlib.util import find_spec
+from pathlib import Path
 
 import numpy as np
+
+from graders.sandbox.runtime import Replacements, cache_root
 
 N_TRAIN = 898
 SHUFFLE_SEED = 12345
@@ -25,6 +32,37 @@ class DigitsTask:
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
+
+
+@cache
+def sandbox_digits() -> Replacements:
+    """scikit-learn's bundled digits as a sandbox sees them: the training half only.
+
+    The whole file ships inside scikit-learn, test labels included, and the
+    sandbox sees the installed packages: a submission could train on the test
+    half. Inside, ``load_digits()`` returns the training images (in the
+    file's order) and nothing else. Built once per scikit-learn file.
+    """
+    spec = find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        return ()
+    original = (Path(spec.submodule_search_locations[0]) / "datasets" / "data"
+                / "digits.csv.gz").resolve()
+    if not original.is_file():
+        return ()
+    packed = original.read_bytes()
+    digest = hashlib.sha256(packed).hexdigest()[:16]
+    target = cache_root() / "held-out" / f"digits-train-{digest}.csv.gz"
+    if not target.is_file():
+        rows = [r for r in gzip.decompress(packed).decode().splitlines() if r.strip()]
+        train = sorted(np.random.default_rng(SHUFFLE_SEED).permutation(len(rows))[:N_TRAIN])
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(gzip.compress("".join(rows[i] + "\n" for i in train).encode(),
+                                          mtime=0))
+        partial.chmod(0o644)
+        os.replace(partial, target)
+    return ((target, str(original)),)
 
 
 @cache  # a worker grades many submissions; importing scikit-learn alone costs ~1 s

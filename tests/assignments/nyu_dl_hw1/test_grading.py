@@ -209,3 +209,22 @@ def test_a_training_run_out_of_time_says_how_far_it_got(data_root: Path,
     assert problem.status == "error"
     assert "Stopped after" in problem.message
     assert "Training had reached epoch 1/3" in problem.message
+
+
+def test_replacing_the_courses_tracer_from_the_submission_earns_nothing(
+        tmp_path: Path, no_data: Path) -> None:
+    """The submission imports the course's tracer first and rebinds it to report the
+    handout's layers; the grader imports the course's module afresh and traces for real."""
+    fake = tmp_path / "fake_trace.py"
+    fake.write_text(
+        "import fashion_training\n"
+        "LAYERS = [['Linear', 784, 256], ['ReLU', None, None], ['Linear', 256, 128],\n"
+        "          ['ReLU', None, None], ['Linear', 128, 64], ['ReLU', None, None],\n"
+        "          ['Linear', 64, 10]]\n"
+        "def fake(student, *, batch, seed):\n"
+        "    return {'model': 'Net', 'layers': LAYERS, 'input_shape': [batch, 784],\n"
+        "            'output_shape': [batch, 10], 'output_type': 'Tensor'}\n"
+        "fashion_training.trace_model = fake\n")
+    result = _grade([fake], ["fashion_mlp.architecture"])
+    (arch,) = result.problems
+    assert arch.score == 0 and "No model found" in arch.message, arch.message
