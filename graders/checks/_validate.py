@@ -50,7 +50,18 @@ def real_array(value: Any,
         raise Invalid(f"got an array of dtype object (ragged or mixed contents), expected {want}")
     if kind not in _REAL_KINDS:
         raise Invalid(f"got an array of dtype {arr.dtype}, expected real numbers")
+    if _far_too_big(arr, expected_shape):
+        # Refused before the float64 copy: a 250 MB bool array would become 2 GB here, in
+        # the trusted process, outside every limit the sandbox has.
+        raise Invalid(f"got an array of shape {shape_str(arr.shape)}, expected {want}")
     return arr.astype(np.float64)
+
+
+def _far_too_big(arr: np.ndarray, expected_shape: Sequence[int | None] | None) -> bool:
+    if expected_shape is None or any(d is None for d in expected_shape):
+        return False
+    expected = int(np.prod([d for d in expected_shape if d is not None], dtype=np.int64))
+    return arr.size > 4 * max(expected, 1) + 4096
 
 
 def trusted_array(name: str, value: Any) -> NDArray[np.float64]:

@@ -135,7 +135,7 @@ def _decode_array(spec: Any, blob: memoryview) -> np.ndarray:
     return np.frombuffer(blob[offset:offset + nbytes], dtype=dtype).reshape(shape).copy()
 
 
-def decode(header: bytes, blob: bytes) -> dict[str, Any]:
+def decode(header: bytes | bytearray, blob: bytes | bytearray) -> dict[str, Any]:
     try:
         tree = json.loads(header)
     except (ValueError, RecursionError) as exc:

@@ -186,9 +186,12 @@ class HarnessProcess:
             self._kill()
             raise
 
-    def _read(self, n: int, clock: _Clock) -> bytes:
-        chunks: list[bytes] = []
-        while n:
+    def _read(self, n: int, clock: _Clock) -> bytearray:
+        """Exactly ``n`` bytes, read into one buffer (a reply may be hundreds of MB)."""
+        buf = bytearray(n)
+        view = memoryview(buf)
+        pos = 0
+        while pos < n:
             now = time.monotonic()
             if now >= clock.deadline:
                 self._kill()
@@ -211,12 +214,11 @@ class HarnessProcess:
                 if self.proc is not None and self.proc.poll() is not None:
                     raise EOFError
                 continue
-            chunk = os.read(self.resp_r, min(n, 1 << 20))
-            if not chunk:
+            got = os.readv(self.resp_r, [view[pos:pos + min(n - pos, 1 << 20)]])
+            if not got:
                 raise EOFError
-            chunks.append(chunk)
-            n -= len(chunk)
-        return b"".join(chunks)
+            pos += got
+        return buf
 
     def _death(self) -> Exception:
         """Explain why the process went away, from the most specific cause down."""

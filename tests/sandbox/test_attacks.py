@@ -605,6 +605,18 @@ def test_odd_return_values_earn_nothing_and_are_named(name, limits, says):
     assert_grader_healthy()
 
 
+def test_a_huge_reply_is_refused_before_the_grader_widens_it():
+    """A 200 MB bool array fits the message limit; as float64 it was 1.6 GB in the
+    trusted process, outside the sandbox's memory limit."""
+    run = grade_file(adversarial("return_big_bool_array.py"), "sigmoid", trace_memory=True)
+
+    sigmoid = run["sigmoid"]
+    assert (sigmoid.status, sigmoid.score) == ("failed", 0.0)
+    assert "got an array of shape (209715200,)" in sigmoid.message, sigmoid.message
+    assert run.traced_peak < 800 * MiB, run.traced_peak  # 2.1 GB before the early refusal
+    assert_grader_healthy()
+
+
 # -- escaping the namespaces --------------------------------------------------------------------
 
 def test_unshare_and_ptrace_are_refused_by_seccomp(monkeypatch):
