@@ -151,3 +151,12 @@ def as_array(label: str, value: Any, *, ndim: int | None = None) -> np.ndarray:
             return arr.astype(np.float64)
     kind = value.type_name if isinstance(value, Remote) else type(value).__name__
     raise WrongValue(f"{label}: expected a numeric array, got {kind}.")
+
+
+def as_number(label: str, value: Any) -> float:
+    """One number (a size-1 array counts), or a ``WrongValue`` that says what came back."""
+    arr = as_array(label, value)
+    if arr.size != 1:
+        raise WrongValue(f"{label}: expected a single number, got an array of shape "
+                         f"{arr.shape}.")
+    return float(arr.reshape(-1)[0])

@@ -25,7 +25,7 @@ from graders.checks import (
     zero_upstream,
 )
 from graders.engine.errors import WrongValue
-from graders.engine.proxy import Student, as_array
+from graders.engine.proxy import Student, as_array, as_number
 from graders.results import CheckResult
 from graders.sandbox.limits import Limits
 from graders.spec import Assignment, Context
@@ -80,7 +80,8 @@ def _compare_run(label: str, got: tuple[Any, ...], want: tuple[Any, ...], hint: 
 def optimize_f(student: Student, ctx: Context) -> Checks:
     """Plain gradient descent on the handout's f, with and without step-size decay."""
     x1, y1, f1, *_ = _optimize(student, 3.0, 2.0, 0.1, 1, None)
-    x1, y1, f1 = (float(as_array("optimize_f: x", v)) for v in (x1, y1, f1))
+    x1, y1, f1 = (as_number(f"optimize_f: {name}", v) for name, v in zip("xyf", (x1, y1, f1),
+                                                                          strict=True))
     moved = x1 != 3.0 and abs(x1 - 3.0) < 1 and f1 < ref.f(3.0, 2.0)
     yield (CheckResult.passed("optimize_f(3, 2, 0.1, 1): one step")
            if moved else CheckResult.failed(

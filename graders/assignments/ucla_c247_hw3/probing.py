@@ -19,7 +19,7 @@ import numpy as np
 
 from graders.checks import close, unchanged
 from graders.engine.errors import StudentRaised, WrongValue
-from graders.engine.proxy import Remote, Student, as_array
+from graders.engine.proxy import Remote, Student, as_number
 from graders.results import CheckResult
 
 Checks = Iterator[CheckResult]
@@ -176,7 +176,7 @@ def raw_message(exc: StudentRaised) -> str:
 def abs_close(label: str, got: Any, expected: float, tol: float, hint: str = "",
               source: str = "the handout's") -> CheckResult:
     """A number against the handout's printed value, within an absolute ``tol``."""
-    value = float(as_array(label, got))
+    value = as_number(label, got)
     if abs(value - expected) <= tol:
         return CheckResult.passed(label, f"{value!r} ({source} {expected!r}, tolerance {tol:g}).")
     return CheckResult.failed(label, f"{label}: got {value:.10g}, expected {expected!r} "

@@ -648,6 +648,11 @@ def _final_loss(net: Remote, layout: str | CheckResult, x: np.ndarray, y: np.nda
     trained = {k: np.asarray(params[k], dtype=np.float64) for k in shapes}
     if layout == "DH":
         trained = _student_layout(trained, "DH")
+    wrong = {k: v.shape for k, v in trained.items() if v.shape != shapes[k]}
+    if wrong:
+        return CheckResult.failed(label, f"{label}: after train, " + ", ".join(
+            f"params[{k!r}] has shape {s}, expected {shapes[k]}" for k, s in wrong.items())
+            + ": train must update the parameters in place, keeping their shapes.")
     loss = float(_reference_net(trained).loss(x, y, reg=5e-6)[0])
     if loss < 0.02:
         return CheckResult.passed(label, f"{loss:.4f} on the toy data (below 0.02; the "
@@ -812,7 +817,7 @@ def _fcn_case(ctx: Context, hidden: Sequence[int], d: int, c: int
     return _fc_params((d, *hidden, c), ctx, x), x, ctx.rng.integers(c, size=n)
 
 
-@problem("fc_net.FullyConnectedNet", points=4, checks=12)
+@problem("fc_net.FullyConnectedNet", points=4, checks=13)
 def fully_connected_net(student: Student, ctx: Context) -> Checks:
     """Parameters and dtype, initial loss near log(C), gradient checks with reg 0 and 3.14."""
     files = Files(student)

@@ -98,6 +98,17 @@ BUGS = [
         "neural_net.py",
         (("data_loss = np.sum(correct_logprobs) / N", "data_loss = np.sum(correct_logprobs)"),),
         {"neural_net.loss": "summed over the batch"}),
+    Bug("nn_loss_per_sample", "the data loss left as one value per sample (no sum over N)",
+        "neural_net.py",
+        (("data_loss = np.sum(correct_logprobs) / N", "data_loss = correct_logprobs / N"),),
+        {"neural_net.loss": "expected a single number"}),
+    Bug("nn_train_bias_as_row", "train leaves the biases as (1, H) rows, 'to be safe'",
+        "neural_net.py",
+        (("    return {\n      'loss_history': loss_history,",
+          "    for name in ('b1', 'b2'):\n"
+          "      self.params[name] = self.params[name].reshape(1, -1)\n"
+          "    return {\n      'loss_history': loss_history,"),),
+        {"neural_net.train_predict": "has shape (1, 10), expected (10,)"}),
     Bug("nn_loss_reg_without_half", "reg * sum(W**2) instead of 0.5 * reg * sum(W**2)",
         "neural_net.py",
         (("reg_loss = 0.5 * reg * (", "reg_loss = reg * ("),),
