@@ -21,6 +21,10 @@ class CheckResult:
 
     ``fraction`` is the share of the check's points earned: 1 or 0 for most
     checks, anything in between for a training check scored on a ramp.
+    ``supporting`` marks a property of the student's own outputs (scales with
+    dy, leaves its inputs alone, same result twice): code that computes
+    nothing has every such property, so these earn points only in a problem
+    where some value matches the reference (see ``engine.runner``).
     """
 
     name: str
@@ -29,6 +33,7 @@ class CheckResult:
     hidden: bool = False
     weight: float = 1.0
     fraction: float = 0.0
+    supporting: bool = False
 
     @classmethod
     def passed(cls, name: str, message: str = "", **kw: Any) -> CheckResult:

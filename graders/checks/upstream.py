@@ -77,7 +77,7 @@ def scales_with_upstream(name: str, grads_at_dy: Grads, grads_at_c_dy: Grads, c:
     ``c = -2`` is a good choice: exact in floating point, and it also catches
     code that uses ``|dy|`` or ``sign(dy)``.
     """
-    kw: dict[str, Any] = {"hidden": hidden, "weight": weight}
+    kw: dict[str, Any] = {"hidden": hidden, "weight": weight, "supporting": True}
     try:
         for key in grads_at_dy:
             g = _read(name, key, grads_at_dy, "for dy")
@@ -103,7 +103,7 @@ def scales_with_upstream(name: str, grads_at_dy: Grads, grads_at_c_dy: Grads, c:
 def zero_upstream(name: str, grads_at_zero: Grads, *, hidden: bool = False,
                   weight: float = 1.0) -> CheckResult:
     """With ``dy = 0`` every gradient is exactly 0: nothing may come from elsewhere."""
-    kw: dict[str, Any] = {"hidden": hidden, "weight": weight}
+    kw: dict[str, Any] = {"hidden": hidden, "weight": weight, "supporting": True}
     try:
         for key in grads_at_zero:
             g = _read(name, key, grads_at_zero, "for dy = 0")
@@ -121,7 +121,7 @@ def zero_upstream(name: str, grads_at_zero: Grads, *, hidden: bool = False,
 def linear_in_upstream(name: str, g1: Grads, g2: Grads, g12: Grads, *, tol: float = 1e-6,
                        hidden: bool = False, weight: float = 1.0) -> CheckResult:
     """Backward at ``dy1 + dy2`` equals backward at ``dy1`` plus backward at ``dy2``."""
-    kw: dict[str, Any] = {"hidden": hidden, "weight": weight}
+    kw: dict[str, Any] = {"hidden": hidden, "weight": weight, "supporting": True}
     try:
         for key in g1:
             a = _read(name, key, g1, "for dy1")
@@ -147,7 +147,7 @@ def repeatable(name: str, first: Grads, second: Grads, *, tol: float = 1e-10,
 
     The classic failure is accumulating into a stored gradient (``self.dW +=``).
     """
-    kw: dict[str, Any] = {"hidden": hidden, "weight": weight}
+    kw: dict[str, Any] = {"hidden": hidden, "weight": weight, "supporting": True}
     try:
         for key in first:
             a = _read(name, key, first, "on the first call")
@@ -228,7 +228,7 @@ def unchanged(name: str, before: Any, after: Any, *, what: str = "its input x",
     ``warn_only`` a change passes with a warning, as the contracts require
     for a backward pass that writes into ``dout``.
     """
-    kw: dict[str, Any] = {"hidden": hidden, "weight": weight}
+    kw: dict[str, Any] = {"hidden": hidden, "weight": weight, "supporting": True}
     change = _change(before, after)
     if not change:
         return CheckResult.passed(name, **kw)

@@ -9,6 +9,7 @@ with an id, never blamed on the student.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
 import uuid
@@ -16,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from ..checks._format import join
 from ..errors import SandboxError, SandboxUnavailable, SubmissionError, TimeLimit
 from ..results import CheckResult, Grade, ProblemResult
 from ..sandbox.pool import WarmPool
@@ -125,7 +127,37 @@ def run_problem(assignment: Assignment, spec: ProblemSpec, session: Session,
     finally:
         result.duration_s = time.monotonic() - t0
     _pad_unreached(result, spec)
+    _withhold_unsupported(result)
     return result
+
+
+def _withhold_unsupported(result: ProblemResult) -> None:
+    """A supporting check earns points only beside a value that matches the reference.
+
+    A backward that returns zeros scales with dy, repeats itself and leaves its
+    inputs alone: without this rule code that computes nothing earned up to
+    half of a layer's points. The value must be of the same call (the name up
+    to its first bracket or space, ``Linear.backward``) when the problem checks
+    that call's values, else of any call of the problem.
+    """
+    values = [c for c in result.checks if not c.supporting]
+    if not values:
+        return
+    for i, c in enumerate(result.checks):
+        if not (c.supporting and c.fraction > 0):
+            continue
+        same_call = [v for v in values if _subject(v.name) == _subject(c.name)]
+        if any(v.fraction > 0 for v in same_call or values):
+            continue
+        what = f"a value of {_subject(c.name)}" if same_call else "a value of this problem"
+        result.checks[i] = replace(c, status="failed", fraction=0.0, message=join(
+            c.message, f"{c.name} holds, but it earns points only once {what} matches the "
+            "reference"))
+
+
+def _subject(check_name: str) -> str:
+    """``Linear.backward`` of ``Linear.backward(x, dy) → dx`` and ``Linear.backward uses dy``."""
+    return re.split(r"[\s(\[:→]", check_name, maxsplit=1)[0]
 
 
 def _hide(check: CheckResult, spec: ProblemSpec) -> CheckResult:

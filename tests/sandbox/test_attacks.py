@@ -45,6 +45,7 @@ from sandbox_support import (
 )
 
 import graders.sandbox.seccomp as seccomp
+from graders.assignments import registry
 from graders.sandbox import bwrap
 
 TIME_LIMIT = re.compile(r"Stopped after [\d.]+ s of (wall-clock|CPU) time")
@@ -478,6 +479,22 @@ def test_patching_the_courses_training_loop_earns_nothing(tmp_path):
     assert patched.score == plain.score, patched.message
     assert grade_file(attack, "train_digits", seed=5, sandbox=False)[
         "train_digits"].score == 0.0  # the restore is the harness's: sandbox or not
+
+
+def test_code_that_computes_nothing_earns_next_to_nothing():
+    """Zeros of the right shapes: every property of the outputs holds, no value does.
+
+    Before supporting checks needed a right value beside them this earned 4.7 of 21.
+    """
+    every = [p.id for p in registry.get("radboud-dl-a1").problems if not p.manual]
+    run = grade_file(adversarial("compute_nothing.py"), *every, seed=3)
+
+    earned = {pid: p.score for pid, p in run.by_id.items() if p.score > 0}
+    assert set(earned) <= {"relu_grad", "Linear", "train_digits"}, earned
+    assert earned.get("relu_grad", 0) <= 1.0   # relu_grad(0) = 0 is a right value
+    assert earned.get("Linear", 0) <= 0.5      # only its constructor is right
+    assert earned.get("train_digits", 0) < 0.5  # a constant guess, near chance
+    assert sum(earned.values()) < 2.0
 
 
 def test_hard_coded_handout_outputs_earn_nothing():

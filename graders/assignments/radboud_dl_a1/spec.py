@@ -79,15 +79,19 @@ def _compare_run(label: str, got: tuple[Any, ...], want: tuple[Any, ...], hint: 
 @problem("optimize_f", points=2, needs=["optimize_f"], checks=3)
 def optimize_f(student: Student, ctx: Context) -> Checks:
     """Plain gradient descent on the handout's f, with and without step-size decay."""
-    x1, y1, f1, *_ = _optimize(student, 3.0, 2.0, 0.1, 1, None)
-    x1, y1, f1 = (as_number(f"optimize_f: {name}", v) for name, v in zip("xyf", (x1, y1, f1),
-                                                                          strict=True))
+    x1, y1, *_ = _optimize(student, 3.0, 2.0, 0.1, 1, None)
+    x1, y1 = (as_number(f"optimize_f: {name}", v) for name, v in zip("xy", (x1, y1),
+                                                                      strict=True))
+    f1 = ref.f(x1, y1)  # of the point it reached: its own report of f is not evidence
     moved = x1 != 3.0 and abs(x1 - 3.0) < 1 and f1 < ref.f(3.0, 2.0)
-    yield (CheckResult.passed("optimize_f(3, 2, 0.1, 1): one step")
+    # Fixed inputs can be answered from the handout: this one counts only beside the
+    # runs from random starts (a supporting check).
+    yield (CheckResult.passed("optimize_f(3, 2, 0.1, 1): one step", supporting=True)
            if moved else CheckResult.failed(
                "optimize_f(3, 2, 0.1, 1): one step",
                f"optimize_f(3, 2, 0.1, 1): one step should change x by less than 1 and lower f "
-               f"(f(3, 2) = {ref.f(3.0, 2.0):.4f}); got x = {x1:.4f}, f = {f1:.4f}."))
+               f"(f(3, 2) = {ref.f(3.0, 2.0):.4f}); got x = {x1:.4f}, where f = {f1:.4f}.",
+               supporting=True))
 
     for with_decay in (False, True):
         label = "optimize_f with decay" if with_decay else "optimize_f without decay"

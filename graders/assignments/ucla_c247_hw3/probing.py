@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -114,7 +115,7 @@ def first_change(label: str, pairs: Iterable[tuple[str, Any, Any]]) -> CheckResu
         if not result.ok:
             return result
     names = ", ".join(what.removeprefix("its input ") for what, _, _ in pairs)
-    return CheckResult.passed(label, f"left {names} unchanged.")
+    return CheckResult.passed(label, f"left {names} unchanged.", supporting=True)
 
 
 def all_blocks(label: str, results: Iterable[CheckResult], *,
@@ -153,8 +154,7 @@ def noted(checks: Iterable[CheckResult], note: str) -> Checks:
     try:
         for check in checks:
             if note and check.status in ("failed", "error"):
-                check = CheckResult(check.name, check.status, f"{check.message} {note}",
-                                    check.hidden, check.weight, check.fraction)
+                check = replace(check, message=f"{check.message} {note}")
             yield check
     except StudentRaised as exc:
         if not note:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -575,9 +576,12 @@ def _numerical(files: Files, ctx: Context, label: str, model: Remote, params: Ar
         with labelled(label):
             return files.student.provided("probes:loss_at", model, p, *args, **kwargs)
 
-    return all_blocks(f"{label}: grads against numerical gradients of your loss", check_gradient(
-        label + " → grads", f, params, {k: grads[k] for k in params}, rng=ctx.rng,
-        coords_per_param=6, directions=2, batch_size=len(args[1])), agree=agree, blame=blame)
+    # Consistency with the student's own loss: a constant loss with zero gradients has it.
+    return replace(all_blocks(
+        f"{label}: grads against numerical gradients of your loss", check_gradient(
+            label + " → grads", f, params, {k: grads[k] for k in params}, rng=ctx.rng,
+            coords_per_param=6, directions=2, batch_size=len(args[1])),
+        agree=agree, blame=blame), supporting=True)
 
 
 @problem("neural_net.train_predict", points=2, checks=3)
@@ -604,7 +608,8 @@ def _train_checks(files: Files, ctx: Context, net: Remote, layout: str | CheckRe
     label = "TwoLayerNet.train(X, y, X, y, learning_rate=1e-1, reg=5e-6, num_iters=100)"
     stats = net.call("train", x, y, x, y, learning_rate=1e-1, reg=5e-6, num_iters=100,
                      verbose=False)
-    yield _histories(label, stats, 100)
+    # The bookkeeping counts only beside trained parameters that work (a supporting check).
+    yield replace(_histories(label, stats, 100), supporting=True)
     yield _final_loss(net, layout, x, y)
 
     xr = ctx.rng.normal(scale=10.0, size=(13, 4))
@@ -614,6 +619,10 @@ def _train_checks(files: Files, ctx: Context, net: Remote, layout: str | CheckRe
         yield CheckResult.failed("TwoLayerNet.predict(X)", (
             f"TwoLayerNet.predict(X): the scores have shape {scores.shape}, so no label can "
             "be read from them (see neural_net.scores)."))
+    elif np.all(scores == scores[:, :1]):
+        yield CheckResult.failed("TwoLayerNet.predict(X)", (
+            "TwoLayerNet.predict(X): every class gets the same score, so any label is the "
+            "argmax and predict cannot be checked (see neural_net.scores)."))
     else:
         yield close("TwoLayerNet.predict(X) equals the argmax of the scores", got,
                     np.argmax(scores, axis=1).astype(np.float64),
@@ -899,6 +908,8 @@ def _fcn_structure(build: str, params: dict[str, Any], shapes: dict[str, tuple[i
 def _fcn_dtype(float64: dict[str, Any], default: dict[str, Any]) -> CheckResult:
     """Parameters take the ``dtype`` argument: float32 by default, float64 when asked."""
     label = "FullyConnectedNet(..., dtype=...) parameter dtypes"
+    if not float64 or not default:
+        return CheckResult.failed(label, f"{label}: self.params is empty, so no dtype to check.")
     for asked, params in (("float64", float64), ("float32", default)):
         for key, value in params.items():
             dtype = getattr(value, "dtype", None)

@@ -182,3 +182,18 @@ def test_reference_passes_for_other_seeds(tmp_path: Path, no_data: Path, seed: i
     # Inputs are redrawn per seed: a correct submission must never fail on a kink or rounding.
     paths = write_files(tmp_path / "upload", reference_sources())
     assert_full_marks_without_data(grade(SLUG, paths, seed=seed, pool=POOL))
+
+
+def test_code_that_computes_nothing_earns_next_to_nothing(tmp_path: Path,
+                                                          no_data: Path) -> None:
+    """Zeros of the right shapes everywhere: properties of the outputs hold, no value does.
+
+    Self-consistency checks (numerical gradients of the student's own constant loss,
+    inputs left unchanged, predict = argmax of all-equal scores) earned 10.4 of 31.
+    """
+    stub = Path(__file__).parent / "submissions" / "stub" / "nndl"
+    archive = write_zip(tmp_path / "nndl.zip",
+                        {f"nndl/{p.name}": p.read_text() for p in stub.glob("*.py")})
+    result = grade(SLUG, [archive], seed=3, pool=POOL)
+    earned = {p.id: p.score for p in result.problems if p.score > 0}
+    assert earned == {"neural_net.scores": 0.5}  # only TwoLayerNet's params are right
