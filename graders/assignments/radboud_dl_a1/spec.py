@@ -79,19 +79,17 @@ def _compare_run(label: str, got: tuple[Any, ...], want: tuple[Any, ...], hint: 
 @problem("optimize_f", points=2, needs=["optimize_f"], checks=3)
 def optimize_f(student: Student, ctx: Context) -> Checks:
     """Plain gradient descent on the handout's f, with and without step-size decay."""
-    x1, y1, *_ = _optimize(student, 3.0, 2.0, 0.1, 1, None)
-    x1, y1 = (as_number(f"optimize_f: {name}", v) for name, v in zip("xy", (x1, y1),
-                                                                      strict=True))
-    f1 = ref.f(x1, y1)  # of the point it reached: its own report of f is not evidence
-    moved = x1 != 3.0 and abs(x1 - 3.0) < 1 and f1 < ref.f(3.0, 2.0)
-    # Fixed inputs can be answered from the handout: this one counts only beside the
-    # runs from random starts (a supporting check).
-    yield (CheckResult.passed("optimize_f(3, 2, 0.1, 1): one step", supporting=True)
-           if moved else CheckResult.failed(
-               "optimize_f(3, 2, 0.1, 1): one step",
-               f"optimize_f(3, 2, 0.1, 1): one step should change x by less than 1 and lower f "
-               f"(f(3, 2) = {ref.f(3.0, 2.0):.4f}); got x = {x1:.4f}, where f = {f1:.4f}.",
-               supporting=True))
+    # From a random start, so the answer cannot be copied from the handout; f is read at
+    # the point reached, since the code's own report of f is no evidence.
+    x0, y0 = (round(float(v), 3) for v in ctx.rng.uniform(-2.5, 2.5, size=2))
+    one = f"optimize_f({x0:g}, {y0:g}, 0.1, 1): one step"
+    x1, y1, *_ = _optimize(student, x0, y0, 0.1, 1, None)
+    x1, y1 = (as_number(f"{one}: {name}", v) for name, v in zip("xy", (x1, y1), strict=True))
+    f0, f1 = ref.f(x0, y0), ref.f(x1, y1)
+    moved = x1 != x0 and abs(x1 - x0) < 1 and f1 < f0
+    yield (CheckResult.passed(one) if moved else CheckResult.failed(one, (
+        f"{one} should change x by less than 1 and lower f (f({x0:g}, {y0:g}) = {f0:.4f}); "
+        f"got x = {x1:.4f}, y = {y1:.4f}, where f = {f1:.4f}.")))
 
     for with_decay in (False, True):
         label = "optimize_f with decay" if with_decay else "optimize_f without decay"
