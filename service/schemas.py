@@ -255,6 +255,8 @@ class SubmissionOut(BaseModel):
     attempt: int
     status: Literal["queued", "running", "graded", "error"]
     error: str | None = None
+    error_kind: Literal["infrastructure"] | None = Field(
+        None, description="infrastructure: the grader, not the code, failed; a regrade helps")
     submitted_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -276,6 +278,7 @@ class SubmissionSummary(BaseModel):
     attempt: int
     status: str
     error: str | None = None
+    error_kind: Literal["infrastructure"] | None = None
     submitted_at: datetime
     score: float | None
     max_score: float | None

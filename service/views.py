@@ -84,6 +84,7 @@ def submission_out(session: Session, sub: Submission, *, staff: bool,
     return S.SubmissionOut(
         id=sub.id, assignment_id=sub.assignment_id, user_id=sub.user_id, attempt=sub.attempt,
         status=sub.status, error=sub.error_message,  # type: ignore[arg-type]
+        error_kind=sub.error_kind,  # type: ignore[arg-type]
         submitted_at=S.local(sub.submitted_at, tz),  # type: ignore[arg-type]
         started_at=S.local(sub.started_at, tz), finished_at=S.local(sub.finished_at, tz),
         days_late=days_late(sub.submitted_at, w.due_at), score=total, max_score=max_total,
@@ -106,6 +107,7 @@ def summary_out(session: Session, sub: Submission, email: str | None = None,
     return S.SubmissionSummary(
         id=sub.id, assignment_id=sub.assignment_id, user_id=sub.user_id, email=email,
         attempt=sub.attempt, status=sub.status, error=sub.error_message,
+        error_kind=sub.error_kind,  # type: ignore[arg-type]
         submitted_at=S.local(sub.submitted_at, tz),  # type: ignore[arg-type]
         score=scored.score if scored else None, max_score=scored.max_score if scored else None,
         days_late=days_late(sub.submitted_at, w.due_at))

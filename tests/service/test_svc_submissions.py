@@ -112,9 +112,10 @@ def test_grading_error_retries_then_marks_infrastructure_error(
     assert outcomes.count("retry") == 2 * (ctx.settings.max_tries - 1)
     res = client.get(f"/api/v1/submissions/{sid}", headers=world.h("inst_a")).json()
     assert res["status"] == "error" and "internal grading error" in res["error"]
+    assert res["error_kind"] == "infrastructure"  # the grader failed, not the code
     listed = client.get(f"/api/v1/assignments/{world.ids['a1']}/submissions?status=error",
                         headers=world.h("inst_a")).json()
-    assert [x["id"] for x in listed] == [sid]
+    assert [(x["id"], x["error_kind"]) for x in listed] == [(sid, "infrastructure")]
 
 
 def test_results_appear_problem_by_problem(client: TestClient, world: World, ctx: Context,
