@@ -69,8 +69,9 @@ def grade_submission(assignment: Assignment, submission: Submission, *, seed: in
     session = Session(assignment, submission, sandbox=sandbox, preset=preset, pool=pool)
     results: list[ProblemResult] = []
     try:
+        hint = _another_assignment(assignment, problems, session)
         for spec in problems:
-            result = run_problem(assignment, spec, session, seed)
+            result = run_problem(assignment, spec, session, seed, hint)
             results.append(result)
             if on_problem:
                 on_problem(result)
@@ -81,7 +82,7 @@ def grade_submission(assignment: Assignment, submission: Submission, *, seed: in
 
 
 def run_problem(assignment: Assignment, spec: ProblemSpec, session: Session,
-                seed: int) -> ProblemResult:
+                seed: int, hint: str = "") -> ProblemResult:
     result = ProblemResult(spec.id, spec.points, manual=spec.manual)
     if spec.manual or spec.func is None:
         return result
@@ -98,7 +99,7 @@ def run_problem(assignment: Assignment, spec: ProblemSpec, session: Session,
                 return result
         missing = _missing_names(spec, session)
         if missing:
-            result.checks.append(CheckResult.failed("names", missing, hidden=False))
+            result.checks.append(CheckResult.failed("names", join(missing, hint), hidden=False))
             return result
         session.ensure()  # (re)starting the sandbox is not charged to the problem's budget
         student = Student(session, time.monotonic() + spec.timeout_s, spec.timeout_s)
@@ -184,6 +185,24 @@ def _pad_unreached(result: ProblemResult, spec: ProblemSpec) -> None:
         result.checks.append(CheckResult.skipped(
             f"check {len(result.checks) + 1}",
             "not run: an earlier step of this problem failed to run."))
+
+
+def _another_assignment(assignment: Assignment, problems: Sequence[ProblemSpec],
+                        session: Session) -> str:
+    """A sentence for "not found" messages when most graded names are missing: a notebook
+    uploaded to the wrong assignment should say so, not only fail name by name."""
+    needs = sorted({n for spec in problems for n in spec.needs})
+    if len(needs) < 4:
+        return ""
+    try:
+        found = session.find(needs)
+    except Exception:  # the load failed: each problem reports that itself
+        return ""
+    missing = [n for n in needs if found.get(n) is None]
+    if len(missing) < 0.75 * len(needs):
+        return ""
+    return (f"{len(missing)} of the {len(needs)} names {assignment.slug} grades are missing: "
+            "is this the submission for another assignment?")
 
 
 def _missing_names(spec: ProblemSpec, session: Session) -> str:

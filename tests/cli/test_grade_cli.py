@@ -32,6 +32,21 @@ def test_json_output_is_exactly_one_object_with_the_documented_fields():
             assert set(check) == {"name", "status", "hidden", "message"}
 
 
+def test_a_submission_for_another_assignment_says_so(tmp_path):
+    other = tmp_path / "hw1.py"  # nyu-dl-hw1's names; radboud-dl-a1 only shares sigmoid
+    other.write_text("import numpy as np\n"
+                     "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n"
+                     "def feed_forward_sample(sample, y):\n    return 0.0, 0\n")
+    run = dlgrade("grade", "radboud-dl-a1", str(other), "--json")
+    relu = next(p for p in json.loads(run.stdout)["problems"] if p["id"] == "relu")[
+        "checks"][0]["message"]
+    assert "Not found: `relu`" in relu
+    assert "names radboud-dl-a1 grades are missing: is this the submission for another " \
+        "assignment?" in relu
+    ok = dlgrade("grade", "radboud-dl-a1", str(CORRECT), "--json")
+    assert "another assignment" not in ok.stdout
+
+
 def test_an_unreadable_notebook_still_completes_with_error_problems(tmp_path):
     broken = tmp_path / "a1.ipynb"
     broken.write_text('{"cells": [ this is not json')
