@@ -214,7 +214,17 @@ def _missing_names(spec: ProblemSpec, session: Session) -> str:
         return ""
     files = ", ".join(s.name for s in session.submission.sources) or "(no code files)"
     what = " and ".join(f"`{n}`" for n in missing)
-    return f"Not found: {what} (looked in {files})."
+    return join(f"Not found: {what} (looked in {files})", _load_errors(session))
+
+
+def _load_errors(session: Session) -> str:
+    """Statements that failed while loading: often why a name was never defined."""
+    failed = [e for e in session.load_log or [] if e.get("kind") in ("syntax", "error", "timeout")]
+    if not failed:
+        return ""
+    shown = "; ".join(f"{e.get('where', '')}: {str(e.get('what', ''))[:160]}" for e in failed[:2])
+    more = f" (and {len(failed) - 2} more)" if len(failed) > 2 else ""
+    return f"Loading the files, {len(failed)} statement(s) failed, which may be why: {shown}{more}"
 
 
 def _progress(output: str) -> str:

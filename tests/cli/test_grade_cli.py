@@ -47,6 +47,17 @@ def test_a_submission_for_another_assignment_says_so(tmp_path):
     assert "another assignment" not in ok.stdout
 
 
+def test_a_name_never_defined_says_which_statement_failed_while_loading(tmp_path):
+    source = tmp_path / "a1.py"
+    source.write_text("import numpy as np\n"
+                      "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n"
+                      "print 'sigmoid defined'\n")  # Python 2: the whole file cannot run
+    run = dlgrade("grade", "radboud-dl-a1", str(source), "--json", "-p", "sigmoid")
+    message = json.loads(run.stdout)["problems"][0]["checks"][0]["message"]
+    assert message.startswith("Not found: `sigmoid` (looked in a1.py).")
+    assert "1 statement(s) failed, which may be why: a1.py, line 4: SyntaxError" in message
+
+
 def test_an_unreadable_notebook_still_completes_with_error_problems(tmp_path):
     broken = tmp_path / "a1.ipynb"
     broken.write_text('{"cells": [ this is not json')
