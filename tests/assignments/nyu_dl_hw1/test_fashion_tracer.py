@@ -126,6 +126,29 @@ def test_net_wins_over_other_classes_and_instances() -> None:
     assert ft.locate(student).description == "class Net"
 
 
+class SizedNet(nn.Module):
+    """The handout's MLP with its sizes as constructor arguments."""
+
+    def __init__(self, input_size: int, num_classes: int) -> None:
+        super().__init__()
+        self.net = sequential()
+        assert (input_size, num_classes) == (784, 10)
+
+    def forward(self, x: Any) -> Any:
+        return self.net(x)
+
+
+def test_a_net_that_needs_arguments_is_graded_through_its_one_instance() -> None:
+    instance = SizedNet(784, 10)
+    student = SimpleNamespace(Net=SizedNet, net=instance, FunctionalNet=FunctionalNet)
+    located = ft.locate(student)
+    assert located.description == "net (an instance of Net, which needs arguments to build)"
+    assert layers(student) == EXPECTED
+    alone = ft.locate(SimpleNamespace(Net=SizedNet))
+    assert alone.build is None and "class Net does not build without arguments" in alone.message
+    assert "no top-level instance" in alone.message
+
+
 def test_a_top_level_sequential_is_graded_when_no_class_builds() -> None:
     model = sequential()
     student = SimpleNamespace(model=model, alias=model, loss_fn=nn.CrossEntropyLoss(),

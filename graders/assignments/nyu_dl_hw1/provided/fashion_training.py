@@ -70,7 +70,7 @@ def locate(student: Any) -> Located:
     names = _names(student)
     net = dict(names).get("Net")
     if isinstance(net, type) and issubclass(net, nn.Module):
-        return Located("class Net", net)
+        return _net_class(net, names)
     if isinstance(net, nn.Module):
         return Located(f"Net (an instance of {type(net).__name__})", lambda: copy.deepcopy(net),
                        True)
@@ -133,6 +133,25 @@ def locate(student: Any) -> Located:
         "No model found: no class named Net, no nn.Module subclass in the submission that "
         "builds without arguments and has parameters, and no top-level nn.Module instance with "
         f"parameters.{found}"))
+
+
+def _net_class(net: type, names: list[tuple[str, Any]]) -> Located:
+    """Net itself when it builds without arguments, else the one instance the notebook made."""
+    try:
+        with torch.random.fork_rng(devices=[]):
+            net()
+        return Located("class Net", net)
+    except Exception as exc:
+        why = f"{type(exc).__name__}: {str(exc)[:120]}"
+    made = [(name, value) for name, value in names if isinstance(value, net)]
+    if len(made) == 1:
+        name, model = made[0]
+        return Located(f"{name} (an instance of Net, which needs arguments to build)",
+                       lambda: copy.deepcopy(model), True)
+    return Located(message=(
+        f"class Net does not build without arguments ({why}), and there is "
+        f"{'no' if not made else 'more than one'} top-level instance of it to copy. Give its "
+        "arguments defaults, or keep exactly one instance at top level (net = Net(...))."))
 
 
 def _fresh(located: Located, seed: int) -> nn.Module:
