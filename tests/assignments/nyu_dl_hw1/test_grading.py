@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import numpy as np
 import pytest
 
@@ -228,3 +229,19 @@ def test_replacing_the_courses_tracer_from_the_submission_earns_nothing(
     result = _grade([fake], ["fashion_mlp.architecture"])
     (arch,) = result.problems
     assert arch.score == 0 and "No model found" in arch.message, arch.message
+
+
+def test_float32_parameters_with_the_right_update_keep_their_points(
+        tmp_path: Path, no_data: Path) -> None:
+    """float32 rounding through a whole pass is ~1e-4: elementwise 1e-6 failed right code."""
+    nb = nbformat.read(SUBMISSIONS / "numpy_correct_in_out.ipynb", as_version=4)
+    for cell in nb.cells:
+        cell.source = cell.source.replace(
+            "size=(n_in, n_out)))", "size=(n_in, n_out)).astype(np.float32))").replace(
+            "biases.append(np.zeros(n_out))", "biases.append(np.zeros(n_out, np.float32))")
+    single = tmp_path / "float32.ipynb"
+    nbformat.write(nb, single)
+    result = _grade([single], ["mnist_numpy.train_one_sample"], seed=4)
+    (step,) = result.problems
+    assert step.score == step.max_score, step.message
+    assert "float32 parameters" in step.checks[0].message
