@@ -149,6 +149,15 @@ def test_a_net_that_needs_arguments_is_graded_through_its_one_instance() -> None
     assert "no top-level instance" in alone.message
 
 
+def test_a_class_graded_before_a_top_level_model_says_so() -> None:
+    located = ft.locate(SimpleNamespace(FunctionalNet=FunctionalNet, model=sequential(),
+                                        loss_fn=nn.CrossEntropyLoss()))
+    assert located.description.startswith("class FunctionalNet (graded before the top-level "
+                                           "model: a class that builds without arguments")
+    alone = ft.locate(SimpleNamespace(FunctionalNet=FunctionalNet, net=FunctionalNet()))
+    assert alone.description == "class FunctionalNet"  # its own instance is no rival
+
+
 def test_a_top_level_sequential_is_graded_when_no_class_builds() -> None:
     model = sequential()
     student = SimpleNamespace(model=model, alias=model, loss_fn=nn.CrossEntropyLoss(),

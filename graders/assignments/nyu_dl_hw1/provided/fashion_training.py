@@ -96,7 +96,12 @@ def locate(student: Any) -> Located:
         buildable.append((name, cls))
     if len(buildable) == 1:
         name, cls = buildable[0]
-        return Located(f"class {name}", cls)
+        others = [n for n, v in names if isinstance(v, nn.Module) and not isinstance(v, cls)
+                  and not _not_a_model(v) and _has_parameters(v)]
+        passed_over = (f" (graded before the top-level {', '.join(others[:3])}: a class that "
+                       "builds without arguments comes first; name the model to grade Net)"
+                       if others else "")
+        return Located(f"class {name}{passed_over}", cls)
     if len(buildable) > 1:
         listed = ", ".join(name for name, _ in buildable)
         return Located(message=(
