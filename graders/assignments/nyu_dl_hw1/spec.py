@@ -343,9 +343,13 @@ def _layouts(net: Network) -> list[tuple[ref.Layout, ...]]:
     return candidates
 
 
-def _samples(ctx: Context, n: int) -> list[tuple[np.ndarray, int]]:
-    """MNIST-like (28, 28) uint8 images with random labels, as the handout's loop passes them."""
+def _samples(ctx: Context, n: int, student: Student) -> list[tuple[np.ndarray, int]]:
+    """MNIST-like uint8 images with random labels, shaped as the notebook's own loop passes
+    them: (28, 28), or (784,) rows when its loading cell reshaped x_train."""
     images = mnist_like(ctx.rng, n)
+    shape = student.provided("mnist_training:sample_shape", student.namespace)
+    if shape == [28 * 28]:
+        images = images.reshape(n, 28 * 28)
     return [(image, int(ctx.rng.integers(0, 10))) for image in images]
 
 
@@ -515,7 +519,7 @@ def feed_forward_sample(student: Student, ctx: Context) -> Checks:
     """Loss and one-hot guess on the student's own network, then with non-zero biases."""
     with _restoring(student) as net:
         layouts = _layouts(net)
-        samples = _samples(ctx, 4)
+        samples = _samples(ctx, 4, student)
         weights = net.weights.arrays
         yield _forward_check(student, "with your initial weights and biases", weights,
                              net.biases.arrays, layouts, samples[:2])
@@ -650,7 +654,7 @@ def train_one_sample(student: Student, ctx: Context) -> Checks:
                    "with non-zero biases"),
                   (_random_biases(ctx, net.biases), float(ctx.rng.uniform(0.2, 1.0)),
                    "with non-zero biases and a large learning rate")]
-        for (biases, lr, what), (sample, y) in zip(probes, _samples(ctx, len(probes)),
+        for (biases, lr, what), (sample, y) in zip(probes, _samples(ctx, len(probes), student),
                                                     strict=True):
             _put(student, net.weights)
             _put(student, net.biases, biases)

@@ -245,3 +245,20 @@ def test_float32_parameters_with_the_right_update_keep_their_points(
     (step,) = result.problems
     assert step.score == step.max_score, step.message
     assert "float32 parameters" in step.checks[0].message
+
+
+def test_probes_pass_rows_when_the_loading_cell_reshaped_x_train(
+        tmp_path: Path, no_data: Path) -> None:
+    """The notebook's loop passes x_train[i]: after reshape(-1, 784), a row, not an image."""
+    nb = nbformat.read(SUBMISSIONS / "numpy_correct_in_out.ipynb", as_version=4)
+    for cell in nb.cells:
+        cell.source = cell.source.replace("a = sample.flatten()", "a = sample")
+    nb.cells.insert(1, nbformat.v4.new_code_cell("x_train = x_train.reshape(-1, 784)\n"
+                                                 "x_test = x_test.reshape(-1, 784)"))
+    rows = tmp_path / "rows.ipynb"
+    nbformat.write(nb, rows)
+    result = _grade([rows], ["mnist_numpy.feed_forward_sample",
+                             "mnist_numpy.train_one_sample"], seed=6)
+    assert [(p.id, p.score, p.max_score) for p in result.problems] == [
+        ("mnist_numpy.feed_forward_sample", 3, 3), ("mnist_numpy.train_one_sample", 5, 5)], \
+        _messages(result)

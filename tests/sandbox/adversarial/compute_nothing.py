@@ -9,7 +9,8 @@ def bce_loss(y, p): return 0 * p
 def bce_loss_grad(y, p): return 0 * p
 class Linear:
     def __init__(self, n_in, n_out, rng=None):
-        self.W = np.random.randn(n_in, n_out); self.b = np.zeros(n_out)
+        self.W = (rng or np.random.default_rng(0)).standard_normal((n_in, n_out))
+        self.b = np.zeros(n_out)
         self.dW = 0 * self.W; self.db = 0 * self.b
     def forward(self, x): return x @ self.W
     def backward(self, x, dy): return 0 * x

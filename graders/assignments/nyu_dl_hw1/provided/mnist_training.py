@@ -16,7 +16,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["object_array", "train_epochs"]
+__all__ = ["object_array", "sample_shape", "train_epochs"]
+
+
+def sample_shape(student: Any) -> list[int] | None:
+    """The shape of one ``x_train[i]`` as the notebook left it: (28, 28), or (784,) when the
+    loading cell reshaped the images. Only the shape crosses, not the 60,000 images."""
+    x = getattr(student, "x_train", None)
+    if isinstance(x, np.ndarray) and x.ndim >= 2:
+        return [int(d) for d in x.shape[1:]]
+    return None
 
 
 def object_array(items: Sequence[Any]) -> np.ndarray:
