@@ -50,6 +50,15 @@ def _epoch_call(train_one_epoch: Callable[..., Any], learning_rate: float) -> Ca
         params = list(inspect.signature(train_one_epoch).parameters.values())
     except (TypeError, ValueError):
         return lambda: train_one_epoch(learning_rate=learning_rate)
+    required = [p.name for p in params if p.default is p.empty and p.kind not in (
+        inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)]
+    if len(required) > 1:
+        code = getattr(train_one_epoch, "__code__", None)
+        where = f" (defined in {code.co_filename})" if code is not None else ""
+        raise TypeError(
+            f"the train_one_epoch graded here{where} needs {', '.join(required)}; the numpy "
+            "part's train_one_epoch(learning_rate) was expected. Of several definitions the "
+            "last one loaded is graded: rename the other one (e.g. the PyTorch loop's).")
     if any(p.name == "learning_rate" for p in params):
         return lambda: train_one_epoch(learning_rate=learning_rate)
     positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
