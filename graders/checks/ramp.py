@@ -34,10 +34,12 @@ def ramp_fraction(value: float, zero_at: float, full_at: float) -> float:
 
 
 def ramp(name: str, value: float, *, zero_at: float, full_at: float,
-         what: str = "test accuracy", hidden: bool = False, weight: float = 1.0) -> CheckResult:
+         what: str = "test accuracy", detail: str = "", hidden: bool = False,
+         weight: float = 1.0) -> CheckResult:
     """Linear partial credit; ``full_at < zero_at`` means lower is better (a loss).
 
     The percentage shown is rounded down, so "100%" always means full credit.
+    ``detail`` follows the verdict (how the run was made: epochs, data, settings).
     """
     value = float(value)
     fraction = ramp_fraction(value, zero_at, full_at)
@@ -47,4 +49,6 @@ def ramp(name: str, value: float, *, zero_at: float, full_at: float,
     shown = _value(value) if math.isfinite(value) else f"is {value}"
     percent = math.floor(fraction * 100 + 1e-9)
     message = f"{what} {shown}: {percent}% of the points ({bounds})."
+    if detail:
+        message = f"{message} {detail}"
     return CheckResult.ramp(name, fraction, message, hidden=hidden, weight=weight)

@@ -228,12 +228,10 @@ def fashion_accuracy(student: Student, ctx: Context) -> Checks:
         raise WrongValue(f"the trained model gave {predictions.size} predictions for "
                     f"{data.y_test.size} test images.")
     accuracy = float(np.mean(predictions == data.y_test))
-    check = ramp("test accuracy", accuracy, zero_at=0.10, full_at=0.85)
-    yield CheckResult(check.name, check.status, (
-        f"{check.message} {str(out['model'])[:200]}, freshly initialised, trained by the "
-        f"grader: {FASHION_EPOCHS} epochs over {len(data.y_train)} images, Adam "
-        f"(lr {FASHION_LR:g}), minibatches of {FASHION_BATCH}, cross-entropy; tested on "
-        f"{len(data.y_test)} images."), check.hidden, check.weight, check.fraction)
+    yield ramp("test accuracy", accuracy, zero_at=0.10, full_at=0.85, detail=(
+        f"{str(out['model'])[:200]}, freshly initialised, trained by the grader: "
+        f"{FASHION_EPOCHS} epochs over {len(data.y_train)} images, Adam (lr {FASHION_LR:g}), "
+        f"minibatches of {FASHION_BATCH}, cross-entropy; tested on {len(data.y_test)} images."))
 
 
 # -- the numpy part: reading and restoring the module-level network --------------------------
@@ -705,11 +703,10 @@ def mnist_accuracy(student: Student, ctx: Context) -> Checks:
     accuracy = max(float(np.mean(ref.predict(trained.weights.arrays, trained.biases.arrays,
                                              x_test, lay) == mnist.y_test))
                    for lay in layouts)
-    check = ramp("test accuracy", accuracy, zero_at=0.10, full_at=0.70)
-    yield CheckResult(check.name, check.status, (
-        f"{check.message} After 3 calls of train_one_epoch(learning_rate={HANDOUT_LR}) on "
+    yield ramp("test accuracy", accuracy, zero_at=0.10, full_at=0.70, detail=(
+        f"After 3 calls of train_one_epoch(learning_rate={HANDOUT_LR}) on "
         f"{len(mnist.y_train)} training images; scored with the reference forward pass on "
-        f"{source}."), check.hidden, check.weight, check.fraction)
+        f"{source}."))
 
 
 __all__ = ["assignment"]

@@ -941,10 +941,8 @@ def _score(label: str, predictions: Any, split: CifarSplit, settings: hyperparam
             f"{label}: expected one label per test image, shape {split.y_test.shape}; got "
             f"shape {labels.shape}."))
     accuracy = float(np.mean(labels == split.y_test))
-    check = ramp(label, accuracy, zero_at=ZERO_AT, full_at=FULL_AT)
-    return CheckResult(check.name, check.status,
-                       f"{check.message} Trained on {len(split.y_train)} images with "
-                       f"{settings.describe()}.", check.hidden, check.weight, check.fraction)
+    return ramp(label, accuracy, zero_at=ZERO_AT, full_at=FULL_AT, detail=(
+        f"Trained on {len(split.y_train)} images with {settings.describe()}."))
 
 
 def _settings_or_failure(files: Files, ctx: Context, stem: str
