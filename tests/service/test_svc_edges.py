@@ -10,9 +10,11 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from conftest import RecordingBroker, World, upload
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from test_svc_submissions import grade_all
 
 from service.app import create_app
@@ -175,12 +177,8 @@ def test_run_numbers_are_unique_per_submission(world: World, ctx: Context,
     grade_all(ctx, broker)
     with ctx.sessions() as s:
         s.add(GradingRun(submission_id=sid, number=1, seed=1))
-        try:
+        with pytest.raises(IntegrityError, match="uq_grading_runs_submission_id"):
             s.commit()
-            raised = False
-        except Exception as exc:
-            raised = "uq_grading_runs_submission_id" in str(exc)
         s.rollback()
-        assert raised
         assert s.scalar(select(func.count()).select_from(GradingRun)
                         .where(GradingRun.submission_id == sid)) == 1
