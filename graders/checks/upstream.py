@@ -3,7 +3,9 @@
 A backward that ignores ``dy`` (or uses ``|dy|``) can still match the
 reference for one lucky ``dy``; these checks compare the student's own
 outputs with each other. Gradients are passed as dicts such as
-``{"dx": ..., "dW": ..., "db": ...}``.
+``{"dx": ..., "dW": ..., "db": ...}``; ``shapes`` gives each one's expected
+shape (``{"dx": x.shape, ...}``), which bounds what is read before it is
+converted (without it, ``MAX_ENTRIES`` does).
 
 Closeness rule for the relations here (scaling, additivity, repeatability):
 per gradient, ``max|a-b| / max(1e-8, scale) <= tol`` where ``scale`` is the
@@ -13,7 +15,7 @@ to ~0 is not mistaken for a bug.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,19 +28,20 @@ from graders.results import CheckResult
 
 Array = NDArray[np.float64]
 Grads = Mapping[str, Any]
+Shapes = Mapping[str, Sequence[int]] | None
 
 
 class _Fail(Exception):
     """A gradient could not be read; ``str`` is the student-facing message."""
 
 
-def _read(name: str, key: str, grads: Any, when: str) -> Array:
+def _read(name: str, key: str, grads: Any, when: str, shapes: Shapes) -> Array:
     if not isinstance(grads, Mapping):
         raise _Fail(f"{name}: expected a dict of gradients {when}, got {type(grads).__name__}")
     if key not in grads:
         raise _Fail(f"{name}: no {key} {when}")
     try:
-        return real_array(grads[key])
+        return real_array(grads[key], shapes.get(key) if shapes is not None else None)
     except Invalid as exc:
         raise _Fail(f"{name}: {key} {when}: {exc}") from exc
 
@@ -70,7 +73,7 @@ def _factor(got: Array, base: Array) -> float | None:
 
 
 def scales_with_upstream(name: str, grads_at_dy: Grads, grads_at_c_dy: Grads, c: float, *,
-                         tol: float = 1e-6, hidden: bool = False,
+                         shapes: Shapes = None, tol: float = 1e-6, hidden: bool = False,
                          weight: float = 1.0) -> CheckResult:
     """Backward at ``c·dy`` returns ``c`` times every gradient at ``dy``.
 
@@ -80,8 +83,8 @@ def scales_with_upstream(name: str, grads_at_dy: Grads, grads_at_c_dy: Grads, c:
     kw: dict[str, Any] = {"hidden": hidden, "weight": weight, "supporting": True}
     try:
         for key in grads_at_dy:
-            g = _read(name, key, grads_at_dy, "for dy")
-            gc = _read(name, key, grads_at_c_dy, f"for {num(c)}·dy")
+            g = _read(name, key, grads_at_dy, "for dy", shapes)
+            gc = _read(name, key, grads_at_c_dy, f"for {num(c)}·dy", shapes)
             _same_shape(name, key, g, gc)
             err, _ = _relation_error(gc, c * g, gc, c * g)
             if err <= tol:
@@ -100,13 +103,13 @@ def scales_with_upstream(name: str, grads_at_dy: Grads, grads_at_c_dy: Grads, c:
     return CheckResult.passed(name, **kw)
 
 
-def zero_upstream(name: str, grads_at_zero: Grads, *, hidden: bool = False,
-                  weight: float = 1.0) -> CheckResult:
+def zero_upstream(name: str, grads_at_zero: Grads, *, shapes: Shapes = None,
+                  hidden: bool = False, weight: float = 1.0) -> CheckResult:
     """With ``dy = 0`` every gradient is exactly 0: nothing may come from elsewhere."""
     kw: dict[str, Any] = {"hidden": hidden, "weight": weight, "supporting": True}
     try:
         for key in grads_at_zero:
-            g = _read(name, key, grads_at_zero, "for dy = 0")
+            g = _read(name, key, grads_at_zero, "for dy = 0", shapes)
             if g.size and not np.all(g == 0):
                 peak = float(np.nanmax(np.abs(g))) if np.any(np.isfinite(g)) else float("nan")
                 return CheckResult.failed(
@@ -118,15 +121,16 @@ def zero_upstream(name: str, grads_at_zero: Grads, *, hidden: bool = False,
     return CheckResult.passed(name, **kw)
 
 
-def linear_in_upstream(name: str, g1: Grads, g2: Grads, g12: Grads, *, tol: float = 1e-6,
-                       hidden: bool = False, weight: float = 1.0) -> CheckResult:
+def linear_in_upstream(name: str, g1: Grads, g2: Grads, g12: Grads, *, shapes: Shapes = None,
+                       tol: float = 1e-6, hidden: bool = False,
+                       weight: float = 1.0) -> CheckResult:
     """Backward at ``dy1 + dy2`` equals backward at ``dy1`` plus backward at ``dy2``."""
     kw: dict[str, Any] = {"hidden": hidden, "weight": weight, "supporting": True}
     try:
         for key in g1:
-            a = _read(name, key, g1, "for dy1")
-            b = _read(name, key, g2, "for dy2")
-            ab = _read(name, key, g12, "for dy1 + dy2")
+            a = _read(name, key, g1, "for dy1", shapes)
+            b = _read(name, key, g2, "for dy2", shapes)
+            ab = _read(name, key, g12, "for dy1 + dy2", shapes)
             _same_shape(name, key, a, b)
             _same_shape(name, key, a, ab)
             err, idx = _relation_error(ab, a + b, a, b, ab)
@@ -141,8 +145,8 @@ def linear_in_upstream(name: str, g1: Grads, g2: Grads, g12: Grads, *, tol: floa
     return CheckResult.passed(name, **kw)
 
 
-def repeatable(name: str, first: Grads, second: Grads, *, tol: float = 1e-10,
-               hidden: bool = False, weight: float = 1.0) -> CheckResult:
+def repeatable(name: str, first: Grads, second: Grads, *, shapes: Shapes = None,
+               tol: float = 1e-10, hidden: bool = False, weight: float = 1.0) -> CheckResult:
     """Two backward calls on the same inputs return the same gradients.
 
     The classic failure is accumulating into a stored gradient (``self.dW +=``).
@@ -150,8 +154,8 @@ def repeatable(name: str, first: Grads, second: Grads, *, tol: float = 1e-10,
     kw: dict[str, Any] = {"hidden": hidden, "weight": weight, "supporting": True}
     try:
         for key in first:
-            a = _read(name, key, first, "on the first call")
-            b = _read(name, key, second, "on the second call")
+            a = _read(name, key, first, "on the first call", shapes)
+            b = _read(name, key, second, "on the second call", shapes)
             _same_shape(name, key, a, b)
             err, idx = _relation_error(b, a, a, b)
             if err <= tol:

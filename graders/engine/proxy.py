@@ -9,10 +9,12 @@ strings and containers, which the checks validate before comparing.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..checks._validate import Invalid, real_array
 from ..harness.wire import Tag
 from .errors import StudentRaised, WrongValue
 
@@ -141,22 +143,31 @@ class Remote:
         return f"<{self.type_name} in the sandbox #{self.handle}>"
 
 
-def as_array(label: str, value: Any, *, ndim: int | None = None) -> np.ndarray:
-    """The value as a float64 array, or a ``WrongValue`` that says what came back instead."""
+def as_array(label: str, value: Any, *, ndim: int | None = None,
+             expected_shape: Sequence[int | None] | None = None) -> np.ndarray:
+    """The value as a float64 array, or a ``WrongValue`` that says what came back instead.
+
+    Its size is checked before the float64 copy (a 200 MB bool reply is 1.6 GB
+    once widened): ``expected_shape`` bounds it, as in ``real_array``, and
+    without one at most ``MAX_ENTRIES`` are read. The exact shape is the
+    caller's to check, with its own message.
+    """
     if isinstance(value, bool | int | float | np.ndarray) and not isinstance(value, Remote):
         arr = np.asarray(value)
         if arr.dtype.kind in "biuf":
             if ndim is not None and arr.ndim != ndim:
                 raise WrongValue(f"{label}: expected a {ndim}-d array, got shape {arr.shape}.")
-            return arr.astype(np.float64)
+            try:
+                return real_array(arr, expected_shape)
+            except Invalid as exc:
+                raise WrongValue(f"{label}: {exc}.") from None
     kind = value.type_name if isinstance(value, Remote) else type(value).__name__
     raise WrongValue(f"{label}: expected a numeric array, got {kind}.")
 
 
 def as_number(label: str, value: Any) -> float:
     """One number (a size-1 array counts), or a ``WrongValue`` that says what came back."""
-    arr = as_array(label, value)
-    if arr.size != 1:
+    if isinstance(value, np.ndarray) and value.size != 1:  # before as_array widens it
         raise WrongValue(f"{label}: expected a single number, got an array of shape "
-                         f"{arr.shape}.")
-    return float(arr.reshape(-1)[0])
+                         f"{value.shape}.")
+    return float(as_array(label, value).reshape(-1)[0])
