@@ -223,7 +223,8 @@ def fashion_accuracy(student: Student, ctx: Context) -> Checks:
     if out.get("model") is None:
         yield CheckResult.failed("the model", str(out.get("message", "No model found."))[:800])
         return
-    predictions = as_array("the trained model's predictions", out.get("predictions"), ndim=1)
+    predictions = as_array("the trained model's predictions", out.get("predictions"), ndim=1,
+                           expected_shape=data.y_test.shape)
     if predictions.shape != data.y_test.shape:
         raise WrongValue(f"the trained model gave {predictions.size} predictions for "
                     f"{data.y_test.size} test images.")

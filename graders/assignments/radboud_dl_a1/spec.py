@@ -118,9 +118,10 @@ def optimize_f(student: Student, ctx: Context) -> Checks:
 def _listify(value: Any) -> Any:
     if isinstance(value, list | tuple):
         try:
-            return np.asarray(value, dtype=np.float64)
+            arr = np.asarray(value)  # in its own dtype: close() bounds its size, then widens
         except (TypeError, ValueError):
             return value
+        return arr if arr.dtype.kind in "biuf" else value
     return value
 
 
@@ -176,7 +177,8 @@ def relu_grad(student: Student, ctx: Context) -> Checks:
     got, mutated = _pure(student, "relu_grad(x)", "relu_grad", (x,))
     yield mutated or close("relu_grad(x) for x away from 0", got, ref.relu_grad(x))
     at_zero = np.zeros(ctx.shape(1))
-    got = as_array("relu_grad(0)", student.call("relu_grad", at_zero))
+    got = as_array("relu_grad(0)", student.call("relu_grad", at_zero),
+                   expected_shape=at_zero.shape)
     ok = got.shape == at_zero.shape and bool(np.all((got == 0) | (got == 1)))
     yield (CheckResult.passed("relu_grad(0)") if ok else CheckResult.failed(
         "relu_grad(0)", f"relu_grad(0) should be 0 or 1 for every entry of shape "
@@ -234,7 +236,7 @@ def linear(student: Student, ctx: Context) -> Checks:
     first = shape("Linear.W", W0, (n_in, n_out))
     if first.ok:
         first = close("Linear.b (starts at zero)", b0, np.zeros(n_out))
-    if first.ok and np.std(as_array("Linear.W", W0)) == 0:
+    if first.ok and np.std(as_array("Linear.W", W0, expected_shape=(n_in, n_out))) == 0:
         first = CheckResult.failed("Linear(n_in, n_out)", "Linear.W should start random, not "
                                    "constant: with a constant W every unit learns the same.")
     yield first if not first.ok else CheckResult.passed(
@@ -259,11 +261,12 @@ def linear(student: Student, ctx: Context) -> Checks:
                     batch_size=n)
 
     again, _ = _backward(layer, x, dy, ("dW", "db"))
-    yield repeatable("Linear.backward run twice", got, again)
+    shapes = {key: value.shape for key, value in expected.items()}
+    yield repeatable("Linear.backward run twice", got, again, shapes=shapes)
     scaled, _ = _backward(layer, x, -2.0 * dy, ("dW", "db"))
     zero, _ = _backward(layer, x, np.zeros_like(dy), ("dW", "db"))
-    yield scales_with_upstream("Linear.backward uses dy", got, scaled, -2.0)
-    yield zero_upstream("Linear.backward with dy = 0", zero)
+    yield scales_with_upstream("Linear.backward uses dy", got, scaled, -2.0, shapes=shapes)
+    yield zero_upstream("Linear.backward with dy = 0", zero, shapes=shapes)
 
     mutated = unchanged("Linear.forward(x)", x, after[0])
     if mutated.ok:
@@ -272,7 +275,8 @@ def linear(student: Student, ctx: Context) -> Checks:
 
     _backward(layer, x, dy, ("dW", "db"))  # the step uses the gradients of this dy
     eta = float(ctx.rng.uniform(0.05, 0.5))
-    W_now, b_now = as_array("Linear.W", layer.get("W")), as_array("Linear.b", layer.get("b"))
+    W_now = as_array("Linear.W", layer.get("W"), expected_shape=W.shape)
+    b_now = as_array("Linear.b", layer.get("b"), expected_shape=b.shape)
     layer.call("step", eta)
     want_W, want_b = W_now - eta * expected["dW"], b_now - eta * expected["db"]
     step_W = close(f"Linear.step({eta:.3f}) → W", layer.get("W"), want_W,
@@ -294,7 +298,8 @@ def _activation_layer(student: Student, ctx: Context, cls: str, forward: Any,
     yield close(f"{cls}.backward(x, dy)", dx, dy * derivative(x),
                 hint="backward returns dy times the derivative at x.")
     scaled = layer.call("backward", x, -2.0 * dy)
-    yield scales_with_upstream(f"{cls}.backward uses dy", {"dx": dx}, {"dx": scaled}, -2.0)
+    yield scales_with_upstream(f"{cls}.backward uses dy", {"dx": dx}, {"dx": scaled}, -2.0,
+                               shapes={"dx": x.shape})
     layer.call("step", 0.1)
     again = layer.call("forward", x)
     moved = close(f"{cls}.step changes nothing", again, forward(x))
@@ -363,8 +368,10 @@ def _trained_forward(params: Any, x: np.ndarray) -> np.ndarray:
         raise WrongValue(f"the trained net's parameters came back as {type(params).__name__}.")
     layers = []
     for k, (n_in, n_out) in (("1", (64, 32)), ("2", (32, 1))):
-        W = as_array(f"trained Linear({n_in}, {n_out}).W", params.get("W" + k))
-        b = as_array(f"trained Linear({n_in}, {n_out}).b", params.get("b" + k))
+        W = as_array(f"trained Linear({n_in}, {n_out}).W", params.get("W" + k),
+                     expected_shape=(n_in, n_out))  # either layout has this size
+        b = as_array(f"trained Linear({n_in}, {n_out}).b", params.get("b" + k),
+                     expected_shape=(n_out,))
         if W.shape == (n_out, n_in) and n_in != n_out:
             W = W.T
         if W.shape != (n_in, n_out) or b.size != n_out:

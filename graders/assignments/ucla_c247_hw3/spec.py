@@ -218,8 +218,9 @@ def affine_backward(student: Student, ctx: Context) -> Checks:
     yield all_blocks("affine_backward against numerical gradients of affine_forward", numerical)
     scaled, _ = _backward(files, "affine_backward", -2.0 * dout, cache, ("dx", "dw", "db"))
     zero, _ = _backward(files, "affine_backward", np.zeros_like(dout), cache, ("dx", "dw", "db"))
-    yield scales_with_upstream("affine_backward uses dout", grads, scaled, -2.0)
-    yield zero_upstream("affine_backward with dout = 0", zero)
+    shapes = {key: value.shape for key, value in want.items()}
+    yield scales_with_upstream("affine_backward uses dout", grads, scaled, -2.0, shapes=shapes)
+    yield zero_upstream("affine_backward with dout = 0", zero, shapes=shapes)
     yield from _backward_hygiene("affine_backward", dout, cache, after)
 
 
@@ -262,8 +263,9 @@ def relu_backward(student: Student, ctx: Context) -> Checks:
         "relu_backward: d", f, {"x": x}, {"x": grads["dx"]}, rng=ctx.rng))
     scaled, _ = _backward(files, "relu_backward", -2.0 * dout, cache, ("dx",))
     zero, _ = _backward(files, "relu_backward", np.zeros_like(dout), cache, ("dx",))
-    yield scales_with_upstream("relu_backward uses dout", grads, scaled, -2.0)
-    yield zero_upstream("relu_backward with dout = 0", zero)
+    shapes = {"dx": x.shape}
+    yield scales_with_upstream("relu_backward uses dout", grads, scaled, -2.0, shapes=shapes)
+    yield zero_upstream("relu_backward with dout = 0", zero, shapes=shapes)
     yield from _backward_hygiene("relu_backward", dout, cache, after)
 
 
@@ -409,7 +411,7 @@ def _sum_abs(label: str, got: Any, expected: np.ndarray, tol: float) -> CheckRes
     shape_check = close(label, got, expected, tol=np.inf)
     if not shape_check.ok:
         return shape_check
-    arr = as_array(label, got)
+    arr = as_array(label, got, expected_shape=expected.shape)
     diff = np.abs(arr - expected)
     total = float(diff.sum())
     if total <= tol:
@@ -613,7 +615,7 @@ def _train_checks(files: Files, ctx: Context, net: Remote, layout: str | CheckRe
     yield _final_loss(net, layout, x, y)
 
     xr = ctx.rng.normal(scale=10.0, size=(13, 4))
-    scores = as_array("TwoLayerNet.loss(X)", net.call("loss", xr))
+    scores = as_array("TwoLayerNet.loss(X)", net.call("loss", xr), expected_shape=(13, None))
     got = net.call("predict", xr)
     if scores.ndim != 2:
         yield CheckResult.failed("TwoLayerNet.predict(X)", (
@@ -654,7 +656,8 @@ def _final_loss(net: Remote, layout: str | CheckResult, x: np.ndarray, y: np.nda
             not isinstance(params.get(k), np.ndarray) for k in shapes):
         return CheckResult.failed(label, f"{label}: the trained params cannot be read "
                                          "(see neural_net.scores).")
-    trained = {k: np.asarray(params[k], dtype=np.float64) for k in shapes}
+    trained = {k: as_array(f"trained params[{k!r}]", params[k], expected_shape=shapes[k])
+               for k in shapes}
     if layout == "DH":
         trained = _student_layout(trained, "DH")
     wrong = {k: v.shape for k, v in trained.items() if v.shape != shapes[k]}
@@ -935,7 +938,8 @@ def _settings(files: Files, ctx: Context, stem: str) -> hyperparams.Settings:
 def _score(label: str, predictions: Any, split: CifarSplit, settings: hyperparams.Settings
            ) -> CheckResult:
     """Test accuracy of the returned labels, on the course's ramp."""
-    labels = as_array("the predicted test labels", predictions)
+    labels = as_array("the predicted test labels", predictions,
+                      expected_shape=split.y_test.shape)
     if labels.shape != split.y_test.shape:
         return CheckResult.failed(label, (
             f"{label}: expected one label per test image, shape {split.y_test.shape}; got "
