@@ -161,7 +161,7 @@ class _Reader:
         nbytes = math.prod(shape) * dtype.itemsize
         if offset != self.cursor:
             raise WireError(f"array data at byte {offset} where byte {self.cursor} comes next "
-                            "(regions must follow each other, once each)")
+                            "; regions must follow each other, once each")
         if nbytes > len(self.blob) - offset:
             raise WireError("array data lies outside the message")
         self.cursor += nbytes
