@@ -184,7 +184,10 @@ _RAW_HEADERS = st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.
 
 
 def _assert_bounded(header: bytes, blob: bytes) -> None:
-    """Refused cleanly, or decoded into arrays that together are exactly the blob."""
+    """Refused cleanly, or decoded into arrays that together are at most the blob.
+
+    (Less when a dict repeats a key: the later value replaces an earlier array.)
+    """
     message, peak = decode_traced(header, blob)
     # Python objects for the header's values take a few dozen times its length at
     # worst; the arrays, one copy of the blob. Repeated regions would be many copies.
@@ -203,7 +206,7 @@ def _assert_bounded(header: bytes, blob: bytes) -> None:
                 stack.extend(node)
             elif isinstance(node, wire.Tag):
                 stack.append(node.value)
-        assert total == len(blob)
+        assert total <= len(blob)
 
 
 def _fuzz(examples: int, derandomize: bool = True) -> settings:
