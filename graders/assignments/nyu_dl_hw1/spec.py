@@ -51,6 +51,7 @@ from scipy import stats
 import reference.nyu_dl_hw1 as ref
 from graders.checks import close, ramp, rel_error, unchanged
 from graders.checks._format import shape_str, type_phrase
+from graders.checks._validate import Invalid, real_array
 from graders.engine.errors import StudentRaised, WrongValue
 from graders.engine.proxy import Remote, Student, as_array
 from graders.results import CheckResult
@@ -397,9 +398,12 @@ def _init_statistics(weights: Params) -> CheckResult:
                                         f"{len(weights.arrays)}.")
     z = float(stats.norm.isf(INIT_ALPHA / 2))
     for i, (W, (n_in, n_out)) in enumerate(zip(weights.arrays, pairwise(SIZES), strict=True)):
-        w = W.astype(np.float64).ravel()
-        n, var = w.size, 1.0 / max(n_in, n_out)
         label = f"weights[{i}] ({n_in}→{n_out})"
+        try:
+            w = real_array(W, (n_in, n_out)).ravel()  # its size bounded before the copy
+        except Invalid as exc:
+            return CheckResult.failed(name, f"{label}: {exc}.")
+        n, var = w.size, 1.0 / max(n_in, n_out)
         if n < 2 or not np.all(np.isfinite(w)):
             return CheckResult.failed(name, f"{label}: expected {n_in * n_out} finite values, "
                                             f"got {n}.")

@@ -58,6 +58,23 @@ def test_wrong_scales_fail_with_the_layer_and_the_variance(scale: str, says: str
     assert says in result.message
 
 
+def test_a_huge_weight_is_refused_before_the_statistics_widen_it() -> None:
+    import tracemalloc
+
+    weights = init(np.random.default_rng(4))
+    weights.arrays[0] = np.ones(64 << 20, dtype=bool)  # 64 MB; 512 MB as float64
+    tracemalloc.start()
+    try:
+        result = spec._init_statistics(weights)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert not result.ok
+    assert "weights[0] (784→32): got an array of shape (67108864,), expected an array of " \
+           "shape (784, 32)." in result.message
+    assert peak < 1 << 20
+
+
 def test_biases_must_be_zero_vectors_and_columns_are_accepted() -> None:
     zeros = spec.Params("biases", [np.zeros((32, 1)), np.zeros(32), np.zeros((10, 1))], "tuple")
     assert spec._init_biases(zeros).ok
