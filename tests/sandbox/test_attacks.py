@@ -481,6 +481,25 @@ def test_patching_the_courses_training_loop_earns_nothing(tmp_path):
         "train_digits"].score == 0.0  # the restore is the harness's: sandbox or not
 
 
+@pytest.mark.parametrize("trick", ["code", "class"])
+def test_patching_the_course_code_behind_its_names_earns_nothing(tmp_path, trick):
+    """Layers whose every method raises, and the course's code changed without rebinding a
+    module name: ``train_digits.__code__`` swapped for a loop of the submission's own, or
+    ``Net``'s methods replaced by ones that train the layers' W and b themselves.
+
+    When only module names were put back, the first earned 1.2 of 3 and the second 3 of 3;
+    the harness now also restores code objects, defaults and class attributes before the
+    course's code runs.
+    """
+    attack = adversarial("patch_course_code.py", tmp_path, TRICK=trick)
+
+    for sandbox in (True, False):  # the restore is the harness's: sandbox or not
+        run = grade_file(attack, "train_digits", seed=5, sandbox=sandbox)["train_digits"]
+        assert (run.status, run.score) == ("error", 0.0), run.message
+        assert "NotImplementedError" in run.message  # the student's own layers ran
+    assert_grader_healthy()
+
+
 def test_code_that_computes_nothing_earns_next_to_nothing():
     """Zeros of the right shapes: every property of the outputs holds, no value does.
 
