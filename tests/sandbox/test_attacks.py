@@ -46,7 +46,7 @@ from sandbox_support import (
 
 import graders.sandbox.seccomp as seccomp
 from graders.assignments import registry
-from graders.sandbox import bwrap
+from graders.sandbox import bwrap, runtime
 
 TIME_LIMIT = re.compile(r"Stopped after [\d.]+ s of (wall-clock|CPU) time")
 # What bubblewrap is told to set (graders/sandbox/bwrap.py), plus what it adds itself.
@@ -318,6 +318,40 @@ def test_the_test_half_of_the_digits_is_absent_inside():
             f"{digest(full.target[train])}") in inside
     unsandboxed = grade_file(attack, "sigmoid", sandbox=False)["sigmoid"].message
     assert f"seen: {len(full.data)} images {digest(full.data)}" in unsandboxed
+    assert_grader_healthy()
+
+
+def test_no_copy_of_the_digits_inside_holds_the_test_half(tmp_path, monkeypatch):
+    """A second scikit-learn in another package directory that ``/usr`` or the runtime's
+    roots bring in (here: a venv's base interpreter with its own scikit-learn, all 1797
+    digits) is no way round the replaced file: that directory is covered, and every copy
+    of the file left inside holds the 898 training images.
+
+    Before, only the copy the grader's ``find_spec`` found was replaced.
+    """
+    import sklearn
+
+    from graders.assignments.radboud_dl_a1.data import N_TRAIN
+
+    original = Path(sklearn.__file__).parent / "datasets" / "data" / "digits.csv.gz"
+    base = tmp_path / "base"
+    copy = base / "lib" / "python3.11" / "site-packages" / "sklearn" / "datasets" / "data"
+    copy.mkdir(parents=True)
+    (copy / "digits.csv.gz").write_bytes(original.read_bytes())
+    for folder in (tmp_path, *copy.relative_to(tmp_path).parents, copy.relative_to(tmp_path)):
+        (tmp_path / folder).chmod(0o755)
+    own = runtime.discover()
+    with_base = runtime.discover(prefixes=(str(base), sys.prefix))
+    assert base.resolve() in with_base.roots  # bound, as a venv's base interpreter is
+    monkeypatch.setattr(bwrap, "_runtime", with_base)
+
+    message = grade_file(adversarial("find_digits_copies.py"))["sigmoid"].message
+    listing = message.split("copies: ")[1].rsplit(" (find_digits_copies.py", 1)[0]
+    copies = dict(item.split("=") for item in listing.split("; "))
+    assert str(original.resolve()) in copies, message
+    assert set(copies.values()) == {str(N_TRAIN)}, message
+    for masked in own.masked:  # the system's packages on this host, when not the runtime's
+        assert not any(path.startswith(f"{masked}/") for path in copies), message
     assert_grader_healthy()
 
 
