@@ -342,3 +342,19 @@ def test_public_test_labels_earn_nothing_without_learning(
     assert problem.status in ("failed", "error") and problem.score == 0, problem.message
     says = {"mnist": "the grader's 200 test images", "fashion-mnist": "do not give its outputs"}
     assert says[dataset] in problem.message, problem.message
+
+
+@pytest.mark.parametrize("name", sorted(n for n, e in MANIFEST.items()
+                                        if e["part"] in ("torch", "both")))
+def test_every_model_of_the_corpus_is_replayed_for_its_accuracy(
+        data_root: Path, name: str) -> None:
+    """The grader predicts from the trained layers: every model the corpus holds (functional
+    ReLUs, dropout, a top-level Sequential, a final softmax, a missing ReLU) must replay."""
+    write_synthetic(data_root / "fashion-mnist", n_train=300, n_test=100, seed=5)
+    [problem] = _grade([SUBMISSIONS / name], ["fashion_mlp.accuracy"], seed=13).problems
+    [check] = problem.checks
+    if check.name == "the model":  # no single model to train (the locator's own verdict)
+        assert "Several models" in check.message, check.message
+        return
+    assert problem.status == "passed", check.message
+    assert "trained layers replayed by the grader" in check.message, check.message
