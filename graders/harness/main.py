@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import compat, loader, standins, wire
+from .pristine import ModuleState
 from .wire import Tag
 
 
@@ -29,9 +30,10 @@ class Harness:
         self.provided: dict[str, Any] = {}
         self.overrides: dict[str, Any] = {}
         # The course's modules as they were before any student code ran: restored before
-        # each call of the course's code, so a submission that rebinds their names at
-        # load time (``digits.train_digits = mine``) changes nothing the grader runs.
-        self.pristine: list[tuple[ModuleType, dict[str, Any]]] = []
+        # each call of the course's code, so a submission that rebinds their names or
+        # patches their functions and classes at load time (``digits.train_digits = mine``,
+        # ``train_digits.__code__ = ...``) changes nothing the grader runs.
+        self.pristine: list[ModuleState] = []
 
     # -- values across the wall -------------------------------------------------
     def to_wire(self, value: Any, depth: int = 0) -> Any:
@@ -93,8 +95,8 @@ class Harness:
         if module is None:
             module = self._fresh_course_module(module_name)
             self.provided[module_name] = module
-        for course_module, names in self.pristine:
-            vars(course_module).update(names)
+        for state in self.pristine:
+            state.restore()
         return getattr(module, attr) if attr else module
 
     def _fresh_course_module(self, name: str) -> ModuleType:
@@ -104,14 +106,14 @@ class Harness:
             return importlib.import_module(name)
         sys.modules.pop(name, None)  # whatever the submission put there
         module = importlib.import_module(name)
-        self.pristine.append((module, dict(vars(module))))
+        self.pristine.append(ModuleState(module))
         return module
 
     def snapshot_course_modules(self) -> None:
         """Remember every module imported from the course's folders, before the student's."""
         folders = {Path(m.__file__).parent for m in self.provided.values()
                    if getattr(m, "__file__", None)}
-        self.pristine = [(m, dict(vars(m))) for m in list(sys.modules.values())
+        self.pristine = [ModuleState(m) for m in list(sys.modules.values())
                          if getattr(m, "__file__", None) and Path(m.__file__).parent in folders]
 
     def lookup(self, name: str) -> Any:

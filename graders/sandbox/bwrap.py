@@ -79,7 +79,8 @@ class BwrapSandbox(HarnessProcess):
         binds.append((HARNESS_DIR, INSIDE_HARNESS))
         if self.provided_dir is not None:
             binds.append((self.provided_dir, INSIDE_PROVIDED))
-        binds += list(self.replace)  # after the runtime's roots: they cover files inside them
+        # After the runtime's roots, whose files they cover: every copy the runtime holds.
+        binds += [(src, copy) for src, inside in self.replace for copy in rt.copies(inside)]
         mounts: list[str] = []
         bwrap_binds: list[str] = []
         for k, (src, inside) in enumerate(binds):

@@ -46,7 +46,7 @@ from sandbox_support import (
 
 import graders.sandbox.seccomp as seccomp
 from graders.assignments import registry
-from graders.sandbox import bwrap
+from graders.sandbox import bwrap, runtime
 
 TIME_LIMIT = re.compile(r"Stopped after [\d.]+ s of (wall-clock|CPU) time")
 # What bubblewrap is told to set (graders/sandbox/bwrap.py), plus what it adds itself.
@@ -321,6 +321,40 @@ def test_the_test_half_of_the_digits_is_absent_inside():
     assert_grader_healthy()
 
 
+def test_no_copy_of_the_digits_inside_holds_the_test_half(tmp_path, monkeypatch):
+    """A second scikit-learn in another package directory that ``/usr`` or the runtime's
+    roots bring in (here: a venv's base interpreter with its own scikit-learn, all 1797
+    digits) is no way round the replaced file: that directory is covered, and every copy
+    of the file left inside holds the 898 training images.
+
+    Before, only the copy the grader's ``find_spec`` found was replaced.
+    """
+    import sklearn
+
+    from graders.assignments.radboud_dl_a1.data import N_TRAIN
+
+    original = Path(sklearn.__file__).parent / "datasets" / "data" / "digits.csv.gz"
+    base = tmp_path / "base"
+    copy = base / "lib" / "python3.11" / "site-packages" / "sklearn" / "datasets" / "data"
+    copy.mkdir(parents=True)
+    (copy / "digits.csv.gz").write_bytes(original.read_bytes())
+    for folder in (tmp_path, *copy.relative_to(tmp_path).parents, copy.relative_to(tmp_path)):
+        (tmp_path / folder).chmod(0o755)
+    own = runtime.discover()
+    with_base = runtime.discover(prefixes=(str(base), sys.prefix))
+    assert base.resolve() in with_base.roots  # bound, as a venv's base interpreter is
+    monkeypatch.setattr(bwrap, "_runtime", with_base)
+
+    message = grade_file(adversarial("find_digits_copies.py"))["sigmoid"].message
+    listing = message.split("copies: ")[1].rsplit(" (find_digits_copies.py", 1)[0]
+    copies = dict(item.split("=") for item in listing.split("; "))
+    assert str(original.resolve()) in copies, message
+    assert set(copies.values()) == {str(N_TRAIN)}, message
+    for masked in own.masked:  # the system's packages on this host, when not the runtime's
+        assert not any(path.startswith(f"{masked}/") for path in copies), message
+    assert_grader_healthy()
+
+
 def test_host_files_are_absent_inside(tmp_path):
     planted = tmp_path / "grader-secret.txt"
     planted.write_text("only the grading machine has this\n")
@@ -479,6 +513,25 @@ def test_patching_the_courses_training_loop_earns_nothing(tmp_path):
     assert patched.score == plain.score, patched.message
     assert grade_file(attack, "train_digits", seed=5, sandbox=False)[
         "train_digits"].score == 0.0  # the restore is the harness's: sandbox or not
+
+
+@pytest.mark.parametrize("trick", ["code", "class"])
+def test_patching_the_course_code_behind_its_names_earns_nothing(tmp_path, trick):
+    """Layers whose every method raises, and the course's code changed without rebinding a
+    module name: ``train_digits.__code__`` swapped for a loop of the submission's own, or
+    ``Net``'s methods replaced by ones that train the layers' W and b themselves.
+
+    When only module names were put back, the first earned 1.2 of 3 and the second 3 of 3;
+    the harness now also restores code objects, defaults and class attributes before the
+    course's code runs.
+    """
+    attack = adversarial("patch_course_code.py", tmp_path, TRICK=trick)
+
+    for sandbox in (True, False):  # the restore is the harness's: sandbox or not
+        run = grade_file(attack, "train_digits", seed=5, sandbox=sandbox)["train_digits"]
+        assert (run.status, run.score) == ("error", 0.0), run.message
+        assert "NotImplementedError" in run.message  # the student's own layers ran
+    assert_grader_healthy()
 
 
 def test_code_that_computes_nothing_earns_next_to_nothing():

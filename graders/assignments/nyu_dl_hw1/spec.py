@@ -4,7 +4,7 @@ Contract: ``shared/assignments/nyu-dl-hw1.md``. Expected values come from
 ``reference.nyu_dl_hw1`` on the trusted side only; the sandbox runs the
 student's code and the course's own (``provided/``): the handout's helpers,
 the handout's epoch loop, and the grader's model locator, tracer and
-PyTorch training loop, which return plain data (layers, predictions).
+PyTorch training loop, which return plain data (layers, trained weights).
 
 How a notebook is loaded (decisions the contract leaves open):
 
@@ -15,9 +15,10 @@ How a notebook is loaded (decisions the contract leaves open):
   only ``mnist_numpy.accuracy`` needs). ``y_test`` never is.
 - The rest of the loading cell runs as written, so a notebook that rescales
   or reshapes the arrays there keeps its arrays: its ``train_one_epoch``
-  trains on them, and ``mnist_numpy.accuracy`` scores on its ``x_test`` if
-  that still holds one row of 784 values per test image (else on the
-  supplied one). Probes pass each sample as the handout's loop does, a
+  trains on them. ``mnist_numpy.accuracy`` scores the trained weights here on
+  the grader's own test images, as given, divided by 255, or with the scale
+  and shift the notebook applied to its ``x_test`` (whose values are never
+  scored). Probes pass each sample as the handout's loop does, a
   (28, 28) uint8 image; a function that rescales it to [0, 1] itself is
   compared with the reference on the rescaled sample.
 - The numpy part's entry points that train or evaluate (``skip_calls``) are
@@ -31,8 +32,11 @@ How a notebook is loaded (decisions the contract leaves open):
 
 Trust: the forward pass is traced inside the sandbox, so a submission that
 patches torch could misreport its layers (2 points, for more work than the
-model itself); the accuracies cannot be faked that way, because predictions
-are scored here against test labels the sandbox never receives.
+model itself). The accuracies cannot be faked that way: no prediction is
+made in the sandbox. The trained weights come back, and the reference
+forward pass (numpy) or a replay of the trained PyTorch layers, checked
+against the model's outputs on random probe images, predicts the test
+images here; the Fashion-MNIST test images never enter the sandbox.
 """
 
 from __future__ import annotations
@@ -53,12 +57,13 @@ from graders.checks import close, ramp, rel_error, unchanged
 from graders.checks._format import shape_str, type_phrase
 from graders.checks._validate import Invalid, real_array
 from graders.engine.errors import StudentRaised, WrongValue
-from graders.engine.proxy import Remote, Student, as_array
+from graders.engine.proxy import Remote, Student
 from graders.results import CheckResult
 from graders.sandbox.limits import Limits
 from graders.spec import Assignment, Context
 from reference.nyu_dl_hw1.architecture import IGNORED_KINDS, LayerSpec
 
+from . import replay
 from .data import mnist_like, mnist_preset
 
 PROVIDED = Path(__file__).with_name("provided")
@@ -97,6 +102,7 @@ FASHION_EPOCHS = 5
 FASHION_BATCH = 64
 FASHION_LR = 1e-3
 TRAIN_SEED = 6953
+PROBES = 16  # random images on which the replayed layers must match the model's outputs
 
 
 # -- written answers ----------------------------------------------------------------------
@@ -216,24 +222,40 @@ def fashion_accuracy(student: Student, ctx: Context) -> Checks:
         yield missing
         return
     data = ctx.data["fashion-mnist"]
-    out = student.provided("fashion_training:train_and_predict", student.namespace,
-                           data.x_train, data.y_train, data.x_test, epochs=FASHION_EPOCHS,
+    probes = ctx.rng.integers(0, 256, size=(PROBES, 28, 28), dtype=np.uint8)
+    out = student.provided("fashion_training:train_and_export", student.namespace,
+                           data.x_train, data.y_train, probes, epochs=FASHION_EPOCHS,
                            batch_size=FASHION_BATCH, learning_rate=FASHION_LR, seed=TRAIN_SEED)
     if not isinstance(out, dict):
         raise WrongValue("the training run came back malformed.")
     if out.get("model") is None:
         yield CheckResult.failed("the model", str(out.get("message", "No model found."))[:800])
         return
-    predictions = as_array("the trained model's predictions", out.get("predictions"), ndim=1,
-                           expected_shape=data.y_test.shape)
-    if predictions.shape != data.y_test.shape:
-        raise WrongValue(f"the trained model gave {predictions.size} predictions for "
-                    f"{data.y_test.size} test images.")
+    model = str(out["model"])[:200]
+    # The test images never enter the sandbox: the layers the trained model's forward pass
+    # called come back, are checked against its outputs on the probes, and predict here.
+    try:
+        layers = replay.layers_of(out.get("layers"))
+        replay.check_replay(layers, _rows(probes), out.get("outputs"))
+    except replay.NotReplayable as exc:
+        yield CheckResult.failed("test accuracy", (
+            f"{model}: the grader computes test predictions itself, from the layers one "
+            f"forward pass calls, in order; {exc}. Write the forward pass as a chain of "
+            "Linear layers and activations, as the handout's model is."))
+        return
+    with np.errstate(all="ignore"):
+        predictions = np.argmax(replay.replay(layers, _rows(data.x_test)), axis=1)
     accuracy = float(np.mean(predictions == data.y_test))
     yield ramp("test accuracy", accuracy, zero_at=0.10, full_at=0.85, detail=(
-        f"{str(out['model'])[:200]}, freshly initialised, trained by the grader: "
+        f"{model}, freshly initialised, trained by the grader: "
         f"{FASHION_EPOCHS} epochs over {len(data.y_train)} images, Adam (lr {FASHION_LR:g}), "
-        f"minibatches of {FASHION_BATCH}, cross-entropy; tested on {len(data.y_test)} images."))
+        f"minibatches of {FASHION_BATCH}, cross-entropy; tested on {len(data.y_test)} images "
+        "with the trained layers replayed by the grader."))
+
+
+def _rows(images: np.ndarray) -> np.ndarray:
+    """uint8 images as the grader's training loop feeds them: [0, 1], one row per image."""
+    return np.asarray(images, dtype=np.float64).reshape(len(images), -1) / 255.0
 
 
 # -- the numpy part: reading and restoring the module-level network --------------------------
@@ -676,18 +698,45 @@ def train_one_sample(student: Student, ctx: Context) -> Checks:
 
 # -- mnist_numpy.accuracy -------------------------------------------------------------------
 
-def _test_inputs(student: Student, supplied: np.ndarray) -> tuple[np.ndarray, str]:
-    """The student's x_test if it still holds one 784-value row per test image."""
-    n = supplied.shape[0]
+AFFINE_RTOL = 1e-6
+
+
+def _test_inputs(student: Student, supplied: np.ndarray) -> list[tuple[np.ndarray, str]]:
+    """The test images as the trained weights may expect them, each built here from ours.
+
+    As given, divided by 255, and, when the loading cell rescaled ``x_test``
+    (``x_test / 255``, ``(x_test - mean) / std``), the same scale and shift
+    applied to our copy. The notebook's ``x_test`` only tells the scale and
+    shift: its values are never scored, so an ``x_test`` crafted to steer
+    the predictions earns nothing.
+    """
+    x = np.asarray(supplied, dtype=np.float64).reshape(supplied.shape[0], -1)
+    options = [(x, "as given"), (x / 255.0, "divided by 255")]
     if not student.has("x_test"):
-        return supplied, "the supplied x_test"
+        return options
     value = student.get("x_test")
-    if (isinstance(value, np.ndarray) and value.dtype.kind in "biuf" and value.ndim >= 2
-            and value.shape[0] == n and value[0].size == 28 * 28):
-        return value, f"x_test as your code left it ({shape_str(value.shape)}, {value.dtype})"
-    return supplied, (f"the supplied x_test (yours is {_kind(value)} of shape "
-                      f"{shape_str(np.shape(value)) if isinstance(value, np.ndarray) else '?'}, "
-                      "not one row per test image)")
+    if not (isinstance(value, np.ndarray) and value.dtype.kind in "biuf"
+            and value.size == x.size):
+        return options
+    mine = np.asarray(value, dtype=np.float64).reshape(x.shape)
+    fitted = _affine(x, mine)
+    if fitted is not None:
+        a, b = fitted
+        options.append((a * x + b, f"rescaled as your x_test is ({a:.4g}·x + {b:.4g})"))
+    return options
+
+
+def _affine(x: np.ndarray, y: np.ndarray) -> tuple[float, float] | None:
+    """``(a, b)`` with ``y == a·x + b`` entry by entry, if there are such scalars."""
+    lo, hi = float(x.min()), float(x.max())
+    if hi == lo:
+        return None
+    i, j = np.unravel_index(np.argmin(x), x.shape), np.unravel_index(np.argmax(x), x.shape)
+    a = (float(y[j]) - float(y[i])) / (hi - lo)
+    b = float(y[i]) - a * lo
+    if a == 0 or not np.allclose(y, a * x + b, rtol=AFFINE_RTOL, atol=AFFINE_RTOL * abs(a) * hi):
+        return None
+    return a, b
 
 
 @problem("mnist_numpy.accuracy", points=3, training=True, timeout_s=900, checks=1,
@@ -699,19 +748,20 @@ def mnist_accuracy(student: Student, ctx: Context) -> Checks:
         student.provided("mnist_training:train_epochs", student.namespace, epochs=3,
                          learning_rate=HANDOUT_LR)
         trained = _network(student)
-        x_test, source = _test_inputs(student, mnist.x_test)
+        inputs = _test_inputs(student, mnist.x_test)
     layouts = _layouts(trained)
     if not all(np.all(np.isfinite(p)) for p in trained.weights.arrays + trained.biases.arrays):
         yield CheckResult.failed("test accuracy", "After 3 epochs weights or biases contain NaN "
                                  "or inf: training diverged. Check the gradients.")
         return
-    accuracy = max(float(np.mean(ref.predict(trained.weights.arrays, trained.biases.arrays,
-                                             x_test, lay) == mnist.y_test))
-                   for lay in layouts)
+    accuracy, source = max((float(np.mean(ref.predict(trained.weights.arrays,
+                                                      trained.biases.arrays, x, lay)
+                                          == mnist.y_test)), how)
+                           for x, how in inputs for lay in layouts)
     yield ramp("test accuracy", accuracy, zero_at=0.10, full_at=0.70, detail=(
         f"After 3 calls of train_one_epoch(learning_rate={HANDOUT_LR}) on "
         f"{len(mnist.y_train)} training images; scored with the reference forward pass on "
-        f"{source}."))
+        f"the grader's {len(mnist.y_test)} test images, {source}."))
 
 
 __all__ = ["assignment"]

@@ -2,12 +2,15 @@
 
 The handout trains on the first 49,000 training images, validates on the
 next 1,000, tests on the first 1,000 test images, and subtracts the mean
-training image. Sizes come from the data set (a small synthetic set in the
+training image. The grader tests on 1,000 test images it draws for each run
+instead (a fixed, public list could be answered from the public labels);
+they and their labels stay here, and the trusted side computes the
+predictions from the returned parameters. Sizes come from the data set (a small synthetic set in the
 official format gives a proportionally small split), so tests stay fast.
 
 Images stay uint8 here and cross into the sandbox that way (150 MB instead
 of 1.2 GB for float64); ``provided/training.py`` subtracts the float64 mean
-image there, the same arithmetic as the handout's. Test labels stay here.
+image there, the same arithmetic as the handout's.
 """
 
 from __future__ import annotations
@@ -46,19 +49,22 @@ class CifarSplit:
                           np.ascontiguousarray(self.mean_image.transpose(2, 0, 1)))
 
 
-def cifar_split(data: Dataset) -> CifarSplit:
-    """The handout's split; a set smaller than CIFAR-10 keeps 1 in 50 images for validation."""
+def cifar_split(data: Dataset, rng: np.random.Generator) -> CifarSplit:
+    """The handout's split, tested on ``NUM_TEST`` test images ``rng`` draws in random order.
+
+    A set smaller than CIFAR-10 keeps 1 in 50 images for validation.
+    """
     n = len(data.x_train)
     num_val = min(NUM_VALIDATION, max(1, n // 50))
     num_train = min(NUM_TRAINING, n - num_val)
-    num_test = min(NUM_TEST, len(data.x_test))
+    test = rng.permutation(len(data.x_test))[:NUM_TEST]
     x_train = np.ascontiguousarray(data.x_train[:num_train], dtype=np.uint8)
     return CifarSplit(
         x_train=x_train,
         y_train=np.asarray(data.y_train[:num_train], dtype=np.int64),
         x_val=np.ascontiguousarray(data.x_train[num_train:num_train + num_val], dtype=np.uint8),
         y_val=np.asarray(data.y_train[num_train:num_train + num_val], dtype=np.int64),
-        x_test=np.ascontiguousarray(data.x_test[:num_test], dtype=np.uint8),
-        y_test=np.asarray(data.y_test[:num_test], dtype=np.int64),
+        x_test=np.ascontiguousarray(data.x_test[test], dtype=np.uint8),
+        y_test=np.asarray(data.y_test[test], dtype=np.int64),
         mean_image=x_train.mean(axis=0, dtype=np.float64),
     )

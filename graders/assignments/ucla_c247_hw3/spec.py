@@ -26,8 +26,10 @@ the checks:
   least 1e-3 from 0 (redrawn until they do), and ``check_gradient`` sets
   aside any point that still straddles a kink.
 - **Training.** The two CIFAR-10 runs happen in the sandbox
-  (``provided/training.py``) and return predictions; the test labels stay
-  here and the course's ramp, clip((acc - 0.28) / 0.22, 0, 1), scores them.
+  (``provided/training.py``) and return the trained parameters; the test
+  images, 1,000 drawn for each run, and their labels stay here, the reference
+  forward pass predicts, and the course's ramp, clip((acc - 0.28) / 0.22, 0,
+  1), scores the accuracy.
 """
 
 from __future__ import annotations
@@ -935,18 +937,56 @@ def _settings(files: Files, ctx: Context, stem: str) -> hyperparams.Settings:
     return hyperparams.settings(stem, ctx.files, module_value, f"nndl/{stem}.py")
 
 
-def _score(label: str, predictions: Any, split: CifarSplit, settings: hyperparams.Settings
+def _trained(label: str, params: Any, shapes: dict[str, tuple[int, ...]]) -> Arrays:
+    """The returned parameters as float64 arrays of ``shapes`` (a bias may come as a row)."""
+    if not isinstance(params, dict):
+        kind = params.type_name if isinstance(params, Remote) else type(params).__name__
+        raise WrongValue(f"{label}: the trained params should be a dict of arrays; got {kind}.")
+    out = {}
+    for key, want in shapes.items():
+        if key not in params:
+            raise WrongValue(f"{label}: the trained params have no {key!r}.")
+        value = as_array(f"{label}: params[{key!r}]", params[key])
+        if value.shape != want and not (len(want) == 1 and value.size == want[0]):
+            raise WrongValue(f"{label}: params[{key!r}] has shape {value.shape}; expected "
+                             f"{want}.")
+        out[key] = value.reshape(want)
+    return out
+
+
+def _neural_net_scores(params: Any, x: np.ndarray, h: int, c: int) -> np.ndarray:
+    """The reference forward pass of a returned neural_net.TwoLayerNet, either layout."""
+    label = f"TwoLayerNet({x.shape[1]}, {h}, {c})"
+    d = x.shape[1]
+    shapes = {k: np.shape(v) for k, v in params.items()} if isinstance(params, dict) else {}
+    layout = "DH" if shapes.get("W1") == (d, h) and shapes.get("W2") == (h, c) else "HD"
+    want = {"W1": (h, d), "b1": (h,), "W2": (c, h), "b2": (c,)}
+    if layout == "DH":
+        want.update(W1=(d, h), W2=(h, c))
+    trained = _student_layout(_trained(label, params, want), layout)  # back to (out, in)
+    return ref_nn_scores(trained, x)
+
+
+def _fc_net_scores(params: Any, x: np.ndarray, h: int, c: int) -> np.ndarray:
+    """The reference forward pass of a returned fc_net.TwoLayerNet (weights (in, out))."""
+    d = int(np.prod(x.shape[1:]))
+    trained = _trained(f"TwoLayerNet(input_dim={d}, hidden_dims={h})", params,
+                       {"W1": (d, h), "b1": (h,), "W2": (h, c), "b2": (c,)})
+    return np.asarray(_reference_fc(ref_fc.TwoLayerNet, trained, 0.0, 2).loss(x))
+
+
+def _score(label: str, scores: np.ndarray, split: CifarSplit, settings: hyperparams.Settings
            ) -> CheckResult:
-    """Test accuracy of the returned labels, on the course's ramp."""
-    labels = as_array("the predicted test labels", predictions,
-                      expected_shape=split.y_test.shape)
-    if labels.shape != split.y_test.shape:
+    """Test accuracy of the reference's predictions from the trained params, on the ramp."""
+    if not np.all(np.isfinite(scores)):
         return CheckResult.failed(label, (
-            f"{label}: expected one label per test image, shape {split.y_test.shape}; got "
-            f"shape {labels.shape}."))
-    accuracy = float(np.mean(labels == split.y_test))
+            f"{label}: the trained parameters give NaN or inf scores on the test images: "
+            "training diverged. Check the gradients and the learning rate."))
+    accuracy = float(np.mean(np.argmax(scores, axis=1) == split.y_test))
     return ramp(label, accuracy, zero_at=ZERO_AT, full_at=FULL_AT, detail=(
-        f"Trained on {len(split.y_train)} images with {settings.describe()}."))
+        f"Trained on {len(split.y_train)} images with {settings.describe()}; tested on "
+        f"{len(split.y_test)} test images drawn for this run, with the reference forward "
+        "pass."))
 
 
 def _settings_or_failure(files: Files, ctx: Context, stem: str
@@ -969,13 +1009,15 @@ def neural_net_cifar10(student: Student, ctx: Context) -> Checks:
     if isinstance(settings, CheckResult):
         yield settings
         return
-    split = cifar_split(ctx.data["cifar-10"])
-    with labelled("TwoLayerNet(3072, 50, 10).train(...), then predict(X_test)"):
-        predictions = student.provided(
+    split = cifar_split(ctx.data["cifar-10"], ctx.rng)
+    with labelled("TwoLayerNet(3072, 50, 10).train(...)"):
+        params = student.provided(
             "training:train_neural_net", split.x_train, split.y_train, split.x_val,
-            split.y_val, split.x_test, split.mean_image, settings=settings.values,
-            seed=ctx.child_seed())
-    yield _score("test accuracy of neural_net.TwoLayerNet", predictions, split, settings)
+            split.y_val, split.mean_image, settings=settings.values, seed=ctx.child_seed())
+    x_test = (split.x_test - split.mean_image).reshape(len(split.x_test), -1)
+    with np.errstate(all="ignore"):
+        scores = _neural_net_scores(params, x_test, 50, 10)
+    yield _score("test accuracy of neural_net.TwoLayerNet", scores, split, settings)
 
 
 @problem("fc_net.cifar10", points=3, training=True, timeout_s=900, dataset="cifar-10",
@@ -990,13 +1032,15 @@ def fc_net_cifar10(student: Student, ctx: Context) -> Checks:
     if isinstance(settings, CheckResult):
         yield settings
         return
-    split = cifar_split(ctx.data["cifar-10"]).channels_first()
-    with labelled("Solver(TwoLayerNet(...), data).train(), then TwoLayerNet.loss(X_test)"):
-        predictions = student.provided(
+    split = cifar_split(ctx.data["cifar-10"], ctx.rng).channels_first()
+    with labelled("Solver(TwoLayerNet(...), data).train()"):
+        params = student.provided(
             "training:train_fc_net", split.x_train, split.y_train, split.x_val, split.y_val,
-            split.x_test, split.mean_image, settings=settings.values,
-            seed=ctx.child_seed())
-    yield _score("test accuracy of fc_net.TwoLayerNet", predictions, split, settings)
+            split.mean_image, settings=settings.values, seed=ctx.child_seed())
+    with np.errstate(all="ignore"):
+        scores = _fc_net_scores(params, split.x_test - split.mean_image,
+                                int(settings.values["hidden_dims"]), 10)
+    yield _score("test accuracy of fc_net.TwoLayerNet", scores, split, settings)
 
 
 assignment.manual("written.matrix_calculus", points=10,

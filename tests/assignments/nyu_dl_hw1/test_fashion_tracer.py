@@ -205,12 +205,49 @@ def test_no_model_says_what_was_found_instead() -> None:
     assert "loss is a CrossEntropyLoss" in located.message
 
 
-def test_training_returns_one_prediction_per_test_image_and_is_reproducible() -> None:
+def _export(student: SimpleNamespace, probes: np.ndarray) -> dict[str, Any]:
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, size=(130, 28, 28), dtype=np.uint8)
     y = rng.integers(0, 10, size=130).astype(np.uint8)
-    student = SimpleNamespace(FunctionalNet=FunctionalNet)
-    runs = [ft.train_and_predict(student, x, y, x[:17], epochs=1, batch_size=64,
-                                 learning_rate=1e-3, seed=5) for _ in range(2)]
-    assert runs[0]["predictions"].shape == (17,)
-    np.testing.assert_array_equal(runs[0]["predictions"], runs[1]["predictions"])
+    return ft.train_and_export(student, x, y, probes, epochs=1, batch_size=64,
+                               learning_rate=1e-3, seed=5)
+
+
+def _probes() -> np.ndarray:
+    return np.random.default_rng(1).integers(0, 256, size=(16, 28, 28), dtype=np.uint8)
+
+
+def test_training_returns_layers_that_replay_to_the_models_outputs_and_is_reproducible(
+        ) -> None:
+    from graders.assignments.nyu_dl_hw1 import replay
+
+    probes = _probes()
+    runs = [_export(SimpleNamespace(FunctionalNet=FunctionalNet), probes) for _ in range(2)]
+    layers = replay.layers_of(runs[0]["layers"])
+    assert [kind for kind, _, _ in layers if kind not in ("Flatten", "Dropout")] == [
+        e[0] for e in EXPECTED]
+    assert layers[0][1].shape == (256, 784)  # the first Linear's weight, (out, in)
+    replay.check_replay(layers, probes.reshape(16, -1) / 255.0, runs[0]["outputs"])
+    np.testing.assert_array_equal(runs[0]["outputs"], runs[1]["outputs"])
+
+
+class Residual(nn.Module):
+    """Not a chain: the output adds a skip path the tracer does not record."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inner, self.out = nn.Linear(784, 784), nn.Linear(784, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.reshape(x.shape[0], -1)
+        return self.out(torch.relu(self.inner(x)) + x)
+
+
+def test_a_forward_pass_that_is_not_a_chain_of_layers_is_not_replayed() -> None:
+    from graders.assignments.nyu_dl_hw1 import replay
+
+    probes = _probes()
+    out = _export(SimpleNamespace(Residual=Residual), probes)
+    layers = replay.layers_of(out["layers"])
+    with pytest.raises(replay.NotReplayable, match="do not give its outputs"):
+        replay.check_replay(layers, probes.reshape(16, -1) / 255.0, out["outputs"])

@@ -177,13 +177,18 @@ def test_the_other_problems_are_unaffected_by_the_data(trained: dict[str, Any]) 
     assert all(p.status == "passed" for p in others), _messages(trained["result"])
 
 
-def test_test_labels_never_enter_the_sandbox(trained: dict[str, Any]) -> None:
+def test_test_labels_and_fashion_test_images_never_enter_the_sandbox(
+        trained: dict[str, Any]) -> None:
     assert trained["sent"]
     for name, synthetic in trained["sets"].items():
         for message in trained["sent"]:
             for array in _arrays(message):
                 assert not (array.shape == synthetic.y_test.shape
                             and np.array_equal(array, synthetic.y_test)), name
+    # Nor do the Fashion-MNIST test images: the grader predicts them itself.
+    fashion_x = trained["sets"]["fashion-mnist"].x_test
+    assert not any(a.dtype == np.uint8 and fashion_x[0].tobytes() in a.tobytes()
+                   for m in trained["sent"] for a in _arrays(m))
     # ...while the training labels do go in (the notebook and the grader's loop need them).
     mnist_y = trained["sets"]["mnist"].y_train
     assert any(np.array_equal(a, mnist_y) for m in trained["sent"] for a in _arrays(m)
@@ -262,3 +267,94 @@ def test_probes_pass_rows_when_the_loading_cell_reshaped_x_train(
     assert [(p.id, p.score, p.max_score) for p in result.problems] == [
         ("mnist_numpy.feed_forward_sample", 3, 3), ("mnist_numpy.train_one_sample", 5, 5)], \
         _messages(result)
+
+
+# -- predictions the sandbox could steer --------------------------------------------------------
+
+# A model that learns nothing (its output is multiplied by 0), answering the grader's own
+# prediction call with the public test labels, in the order the test images were sent.
+FASHION_CHEAT = '''
+import sys
+import torch
+from torch import nn
+
+KNOWN = torch.tensor({labels})
+answered = [0]
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Linear(784, 256), nn.Linear(256, 128)
+        self.c, self.d = nn.Linear(128, 64), nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = x.reshape(x.shape[0], -1)
+        out = self.d(torch.relu(self.c(torch.relu(self.b(torch.relu(self.a(x))))))) * 0.0
+        frame = sys._getframe(1)  # the grader's own call, not its probe of the input shape
+        while frame is not None and frame.f_code.co_name not in (
+                "_run", "train_and_predict", "train_and_export"):
+            frame = frame.f_back
+        if frame is None or frame.f_code.co_name == "_run" or self.training:
+            return out
+        start = answered[0]
+        answered[0] += x.shape[0]
+        return nn.functional.one_hot(KNOWN[start:start + x.shape[0]], 10).float()
+'''
+
+# weights that read the class off pixels 0-9, and an x_test that lights the label's pixel.
+MNIST_CHEAT = '''
+import numpy as np
+
+weights = [np.zeros((784, 32)), np.zeros((32, 32)), np.zeros((32, 10))]
+biases = [np.full(32, -5.0), np.full(32, -5.0), np.zeros(10)]
+for k in range(10):
+    weights[0][k, k] = weights[1][k, k] = weights[2][k, k] = 10.0
+
+x_test = np.zeros((len(x_test), 784))
+x_test[np.arange(len(x_test)), np.array({labels})] = 1.0
+
+
+def train_one_epoch(learning_rate=0.003):
+    pass
+'''
+
+
+@pytest.mark.parametrize(("pid", "dataset", "cheat"), [
+    ("fashion_mlp.accuracy", "fashion-mnist", FASHION_CHEAT),
+    ("mnist_numpy.accuracy", "mnist", MNIST_CHEAT),
+], ids=["fashion", "mnist"])
+def test_public_test_labels_earn_nothing_without_learning(
+        data_root: Path, tmp_path: Path, pid: str, dataset: str, cheat: str) -> None:
+    """Fashion: the model answered the grader's prediction call in the sandbox with the
+    labels; MNIST: the notebook's own x_test was scored, so it could encode them. Each
+    earned full marks; predictions are now made here, from the trained weights, on the
+    grader's own test images."""
+    synthetic = write_synthetic(data_root / dataset, n_train=300, n_test=200, seed=4)
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(
+        cheat.format(labels=[int(v) for v in synthetic.y_test]))]
+    path = tmp_path / "cheat.ipynb"
+    nbformat.write(notebook, path)
+
+    [problem] = _grade([path], [pid], seed=12).problems
+
+    assert problem.status in ("failed", "error") and problem.score == 0, problem.message
+    says = {"mnist": "the grader's 200 test images", "fashion-mnist": "do not give its outputs"}
+    assert says[dataset] in problem.message, problem.message
+
+
+@pytest.mark.parametrize("name", sorted(n for n, e in MANIFEST.items()
+                                        if e["part"] in ("torch", "both")))
+def test_every_model_of_the_corpus_is_replayed_for_its_accuracy(
+        data_root: Path, name: str) -> None:
+    """The grader predicts from the trained layers: every model the corpus holds (functional
+    ReLUs, dropout, a top-level Sequential, a final softmax, a missing ReLU) must replay."""
+    write_synthetic(data_root / "fashion-mnist", n_train=300, n_test=100, seed=5)
+    [problem] = _grade([SUBMISSIONS / name], ["fashion_mlp.accuracy"], seed=13).problems
+    [check] = problem.checks
+    if check.name == "the model":  # no single model to train (the locator's own verdict)
+        assert "Several models" in check.message, check.message
+        return
+    assert problem.status == "passed", check.message
+    assert "trained layers replayed by the grader" in check.message, check.message

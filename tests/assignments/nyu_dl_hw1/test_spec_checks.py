@@ -173,3 +173,22 @@ def test_provided_code_defines_no_graded_name(module: str) -> None:
 def test_the_numpy_parts_provided_code_needs_only_numpy(module: str) -> None:
     _, imports = _top_level_names_and_imports(PROVIDED / module)
     assert imports <= {"__future__", "collections", "inspect", "sys", "typing", "numpy"}
+
+
+@pytest.mark.parametrize(("rescale", "a", "b"), [
+    (lambda x: x / 255.0, 1 / 255, 0.0),
+    (lambda x: (x.astype(np.float32) - 33.3) / 78.5, 1 / 78.5, -33.3 / 78.5),
+])
+def test_a_rescaled_x_test_gives_its_scale_and_shift(rescale, a: float, b: float) -> None:
+    x = mnist_like(np.random.default_rng(0), 50).reshape(50, -1).astype(np.float64)
+    fitted = spec._affine(x, np.asarray(rescale(x), dtype=np.float64))
+    assert fitted is not None
+    assert fitted == pytest.approx((a, b), rel=1e-5, abs=1e-7)
+
+
+def test_an_x_test_that_is_not_a_rescaled_copy_gives_nothing() -> None:
+    """Rows rewritten to encode labels are never scored, nor taken for a rescaling."""
+    x = mnist_like(np.random.default_rng(0), 50).reshape(50, -1).astype(np.float64)
+    crafted = x / 255.0
+    crafted[np.arange(50), np.arange(50) % 10] = 1.0
+    assert spec._affine(x, crafted) is None

@@ -1,8 +1,9 @@
 """The CIFAR-10 problems end to end on a synthetic set in the official format.
 
 Training runs in the sandbox (the student's ``train``, or the course's
-``Solver``); predictions come back and the grader scores them with the
-course's ramp, clip((acc - 0.28) / 0.22, 0, 1). Runs are kept short with
+``Solver``); the trained parameters come back, the grader predicts on test
+images it draws for the run with the reference forward pass, and scores the
+accuracy with the course's ramp, clip((acc - 0.28) / 0.22, 0, 1). Runs are kept short with
 ``hyperparams.json``; the handout's full settings run in a slow test.
 """
 
@@ -73,8 +74,9 @@ def test_labels_the_images_do_not_predict_score_zero(tmp_path: Path,
         assert "0% of the points (full at ≥ 0.50, none at ≤ 0.28)" in problem.message
 
 
-def test_test_labels_never_enter_the_sandbox(tmp_path: Path, synthetic_data: dict,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_test_images_and_labels_never_enter_the_sandbox(tmp_path: Path, synthetic_data: dict,
+                                                        monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
     sent: list[np.ndarray] = []
     request = Session.request
 
@@ -86,8 +88,88 @@ def test_test_labels_never_enter_the_sandbox(tmp_path: Path, synthetic_data: dic
     grade(SLUG, [short_reference(tmp_path)], seed=33, problems=CIFAR, pool=POOL)
     y_test = synthetic_data["y_test"]
     x_test = synthetic_data["x_test"].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
-    assert any(a.shape == x_test.shape and np.array_equal(a, x_test) for a in sent)
+    images = [x.tobytes() for x in x_test[:20]]
+    assert not any(a.dtype == np.uint8 and a.size >= 3072 and any(
+        img in a.tobytes() for img in images) for a in sent)
     assert not any(a.size >= 20 and contains(y_test, a.ravel()) for a in sent)
+    assert any(a.dtype == np.uint8 and a.shape[1:] == x_test.shape[1:] for a in sent)  # training
+
+
+# Appended to the reference's files: training that learns nothing, and the public test labels
+# (here the synthetic set's, in the order the first 1,000 test images come) answered whenever
+# the call stack shows the grader's scoring call.
+HARD_CODED_LABELS = """
+import sys as _sys
+
+_KNOWN = np.array({labels})
+
+
+def _scoring():
+    caller = _sys._getframe(2)  # who called predict or loss, past the grader's step counter
+    while caller.f_code.co_name in ("counted", "<listcomp>"):  # and a comprehension
+        caller = caller.f_back
+    return caller.f_code.co_name in ("train_neural_net", "train_fc_net")
+"""
+NN_ATTACK = """
+def _train(self, X, y, X_val, y_val, **settings):
+    return {"loss_history": [], "train_acc_history": [], "val_acc_history": []}
+
+
+_predict = TwoLayerNet.predict
+TwoLayerNet.train = _train
+TwoLayerNet.predict = lambda self, X: _KNOWN.copy() if _scoring() else _predict(self, X)
+"""
+FC_ATTACK = """
+_loss = TwoLayerNet.loss
+_answered = [0]  # the grader scores in chunks of 100 images, in order
+
+
+def _fake_loss(self, X, y=None):
+    if y is None and _scoring():
+        start = _answered[0]
+        _answered[0] += len(X)
+        return np.eye(10)[_KNOWN[start:start + len(X)]]
+    if y is None:
+        return _loss(self, X)
+    loss, grads = _loss(self, X, y)
+    return loss, {k: np.zeros_like(v) for k, v in grads.items()}
+
+
+TwoLayerNet.loss = _fake_loss
+"""
+
+
+@pytest.mark.parametrize("problem_id", CIFAR)
+def test_a_net_that_learns_nothing_earns_nothing_with_the_public_test_labels(
+        problem_id: str, tmp_path: Path, synthetic_data: dict) -> None:
+    """The test labels are public; a submission that answers the scoring call with them
+    earned 8 of 8 when predictions were made in the sandbox on the first 1,000 test images.
+    Now the returned parameters are scored here, on test images drawn for the run."""
+    import json
+
+    files: dict[str, str | bytes] = {f"nndl/{k}": v for k, v in reference_sources().items()}
+    stem = problem_id.split(".")[0]
+    cheat = HARD_CODED_LABELS.format(labels=synthetic_data["y_test"][:1000].tolist())
+    files[f"nndl/{stem}.py"] += cheat + (NN_ATTACK if stem == "neural_net" else FC_ATTACK)
+    files["hyperparams.json"] = json.dumps(SHORT)
+    archive = write_zip(tmp_path / "nndl.zip", files)
+
+    [problem] = grade(SLUG, [archive], seed=36, problems=[problem_id], pool=POOL).problems
+
+    assert (problem.status, problem.score) == ("failed", 0), problem.message
+    assert accuracy(problem) < 0.28
+    assert "test images drawn for this run" in problem.message
+
+
+def test_each_run_draws_its_own_test_images(synthetic_data: dict) -> None:
+    from graders.assignments.ucla_c247_hw3.data import cifar_split
+    from graders.datasets import load
+
+    data = load("cifar-10")
+    first, again, other = (cifar_split(data, np.random.default_rng(s)) for s in (1, 1, 2))
+    assert np.array_equal(first.y_test, again.y_test)  # a rerun scores the same images
+    assert not np.array_equal(first.x_test, other.x_test)
+    assert sorted(first.y_test.tolist()) == sorted(synthetic_data["y_test"].tolist())
 
 
 def arrays(value: Any) -> list[np.ndarray]:

@@ -1,10 +1,11 @@
 """Runs inside the sandbox: find the student's Fashion-MNIST model, trace it, train it.
 
 Course code, not secret. It holds no expected architecture and no test
-label: ``trace_model`` reports the layers one forward pass calls, and
-``train_and_predict`` returns predicted classes; the trusted side compares
-and scores both. Imports torch, so it is only imported by the problems of
-the PyTorch part.
+image or label: ``trace_model`` reports the layers one forward pass calls,
+and ``train_and_export`` returns the trained layers' weights in call order
+with the model's outputs on a few probe images; the trusted side replays
+the layers on the probes, and when they agree, on the test images itself.
+Imports torch, so it is only imported by the problems of the PyTorch part.
 
 Which model is graded (the contract's rule): the class ``Net`` if there is
 one; else the one ``nn.Module`` subclass written in the submission whose
@@ -28,10 +29,9 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-__all__ = ["locate", "trace_model", "train_and_predict"]
+__all__ = ["locate", "trace_model", "train_and_export"]
 
 IMAGE_SHAPE = (1, 28, 28)  # what ToTensor gives for one Fashion-MNIST image
-PREDICT_BATCH = 1000
 
 
 # ---- finding the model --------------------------------------------------------------------
@@ -232,6 +232,9 @@ class _Recorder(TorchFunctionMode):
     def __init__(self) -> None:
         super().__init__()
         self.layers: list[list[Any]] = []
+        # Beside each layer, the weight and bias of a linear one (else None): what the
+        # trusted side needs to replay the forward pass itself.
+        self.weights: list[tuple[Any, Any] | None] = []
         self.inside = 0
 
     def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (),
@@ -240,6 +243,10 @@ class _Recorder(TorchFunctionMode):
         name = getattr(func, "__name__", "")
         if not self.inside and (name in _AS_LAYER or name in _OTHER_FUNCTIONS):
             self.layers.append(_function_entry(name, args, kwargs))
+            linear = _AS_LAYER.get(name) == "Linear"
+            self.weights.append((args[1] if len(args) > 1 else kwargs.get("weight"),
+                                 args[2] if len(args) > 2 else kwargs.get("bias"))
+                                if linear else None)
         return func(*args, **kwargs)
 
 
@@ -251,6 +258,8 @@ def _recording() -> Iterator[_Recorder]:
         if _torch_layer(module):
             if not recorder.inside:
                 recorder.layers.append(_module_entry(module))
+                recorder.weights.append((module.weight, module.bias)
+                                        if isinstance(module, nn.Linear) else None)
             recorder.inside += 1
 
     def after(module: nn.Module, inputs: Any, output: Any) -> None:
@@ -325,14 +334,16 @@ def _batch(images: torch.Tensor, rows: bool) -> torch.Tensor:
     return x.reshape(x.shape[0], -1) if rows else x.unsqueeze(1)
 
 
-def train_and_predict(student: Any, x_train: np.ndarray, y_train: np.ndarray,
-                      x_test: np.ndarray, *, epochs: int, batch_size: int,
-                      learning_rate: float, seed: int) -> dict[str, Any]:
-    """Train a fresh copy of the model with the grader's loop; predicted classes for x_test.
+def train_and_export(student: Any, x_train: np.ndarray, y_train: np.ndarray,
+                     probes: np.ndarray, *, epochs: int, batch_size: int,
+                     learning_rate: float, seed: int) -> dict[str, Any]:
+    """Train a fresh copy of the model with the grader's loop; its layers, for replay outside.
 
     Cross-entropy, Adam, shuffled minibatches from a seeded generator, one
-    thread: the same submission always gets the same predictions. Returns
-    ``{"model", "predictions"}`` or ``{"model": None, "message"}``.
+    thread: the same submission always trains the same way. Then one traced
+    forward pass on ``probes`` (uint8 images the grader chose). Returns
+    ``{"model", "layers": [[kind, weight, bias], ...], "outputs"}`` (weight and
+    bias None but for linear layers), or ``{"model": None, "message"}``.
     """
     located = locate(student)
     if located.build is None:
@@ -355,10 +366,17 @@ def train_and_predict(student: Any, x_train: np.ndarray, y_train: np.ndarray,
         # Read by the grader only to say how far training got if it runs out of time.
         print(f"dlgrade-progress: epoch {epoch + 1}/{epochs}", file=sys.stderr, flush=True)
     model.eval()
-    test = torch.from_numpy(np.ascontiguousarray(x_test, dtype=np.uint8))
-    predictions = []
-    with torch.no_grad():
-        for chunk in test.split(PREDICT_BATCH):
-            predictions.append(model(_batch(chunk, rows)).argmax(dim=1))
-    return {"model": located.description,
-            "predictions": torch.cat(predictions).numpy().astype(np.int64)}
+    images = torch.from_numpy(np.ascontiguousarray(probes, dtype=np.uint8))
+    with torch.no_grad(), _recording() as recorder:
+        out = model(_batch(images, rows))
+    layers = [[entry[0], *(_plain(t) for t in (weights or (None, None)))]
+              for entry, weights in zip(recorder.layers, recorder.weights, strict=True)]
+    return {"model": located.description, "layers": layers,
+            "outputs": _plain(out) if isinstance(out, torch.Tensor) else None}
+
+
+def _plain(tensor: Any) -> np.ndarray | None:
+    """A tensor as a float64 array (None stays None)."""
+    if not isinstance(tensor, torch.Tensor):
+        return None
+    return tensor.detach().cpu().to(torch.float64).numpy()

@@ -21,7 +21,7 @@ gets the course's version either way.
 Two more modules here are the grader's, not the course's, and are never
 copied into the submission: ``probes.py`` (reaches the student's files by
 module, since two of them define ``TwoLayerNet``) and ``training.py`` (the
-CIFAR-10 runs, returning test predictions only). The provided folder is on
+CIFAR-10 runs, returning the trained parameters only). The provided folder is on
 the sandbox's ``sys.path``, so they import as top-level modules there.
 """
 

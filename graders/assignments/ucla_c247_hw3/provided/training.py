@@ -1,10 +1,11 @@
-"""Runs in the sandbox: the two CIFAR-10 training runs, returning test-set predictions only.
+"""Runs in the sandbox: the two CIFAR-10 training runs, returning the trained parameters.
 
-The trusted side prepares the handout's split (``get_CIFAR10_data``) and its
-mean training image and sends the images as the archive's bytes (uint8, an
-eighth of the float64 size); here they become float64 minus the mean image,
-exactly the handout's arithmetic. Test labels never come here: the grader
-scores the returned predictions itself.
+The trusted side prepares the handout's training and validation split
+(``get_CIFAR10_data``) and its mean training image and sends the images as
+the archive's bytes (uint8, an eighth of the float64 size); here they become
+float64 minus the mean image, exactly the handout's arithmetic. Test images
+and labels never come here: the grader picks the test images for each run and
+computes the trained net's predictions with the reference forward pass.
 
 Training lines written to stderr as ``dlgrade-progress: ...`` tell the
 grader how far a run got if it runs out of time; there are at most about
@@ -53,29 +54,29 @@ def _count_training_calls(model: Any, total: int, what: Callable[[int], str]) ->
 
 
 def train_neural_net(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
-                     y_val: np.ndarray, x_test: np.ndarray, mean_image: np.ndarray, *,
+                     y_val: np.ndarray, mean_image: np.ndarray, *,
                      settings: dict[str, Any], seed: int) -> Any:
     """``nndl.neural_net.TwoLayerNet(3072, 50, 10)`` trained by the student's own ``train``.
 
-    Returns the student's ``predict`` on the test images.
+    Returns the trained ``params``.
     """
     module = sys.modules["nndl.neural_net"]
-    flat = [centred(x, mean_image).reshape(x.shape[0], -1) for x in (x_train, x_val, x_test)]
+    flat = [centred(x, mean_image).reshape(x.shape[0], -1) for x in (x_train, x_val)]
     np.random.seed(seed)
     net = module.TwoLayerNet(flat[0].shape[1], 50, 10)
     iters = int(settings["num_iters"])
     _count_training_calls(net, iters, lambda k: f"iteration {k} of {iters}")
     net.train(flat[0], y_train, flat[1], y_val, verbose=False, **settings)
-    return net.predict(flat[2])
+    return net.params
 
 
 def train_fc_net(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
-                 y_val: np.ndarray, x_test: np.ndarray, mean_image: np.ndarray, *,
-                 settings: dict[str, Any], seed: int) -> np.ndarray:
+                 y_val: np.ndarray, mean_image: np.ndarray, *,
+                 settings: dict[str, Any], seed: int) -> Any:
     """``nndl.fc_net.TwoLayerNet`` trained by the course's ``Solver`` (SGD).
 
     Images arrive as (N, 3, 32, 32), as the course's loader gives them to the
-    Solver. Returns the argmax of the trained model's scores on the test images.
+    Solver. Returns the trained model's ``params``.
     """
     module = sys.modules["nndl.fc_net"]
     data = {"X_train": centred(x_train, mean_image), "y_train": y_train,
@@ -94,6 +95,4 @@ def train_fc_net(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
                     lr_decay=settings["lr_decay"], num_epochs=epochs, batch_size=batch,
                     verbose=False)
     solver.train()
-    x_test = centred(x_test, mean_image)
-    scores = [model.loss(x_test[i:i + 100]) for i in range(0, x_test.shape[0], 100)]
-    return np.concatenate([np.argmax(s, axis=1) for s in scores])
+    return model.params
