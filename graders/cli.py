@@ -109,12 +109,24 @@ def _table(result: Grade) -> Table:
 
 @app.command("assignments")
 def list_assignments() -> None:
-    """List the assignments this grader knows, with their problems and points."""
+    """List the assignments this grader knows: where each came from, its version, its points."""
     from .assignments import registry
 
     console = Console()
-    for a in registry.all():
-        table = Table(title=f"{a.slug} — {a.title} ({a.max_score:g} points autograded)")
+    for bundle in registry.bundles():
+        try:
+            a = registry.get(bundle.slug) if bundle.error is None and bundle.slug else None
+        except DlgradeError:
+            a = None
+        if a is None or bundle.manifest is None:
+            err.print(f"[red]broken bundle[/red] ({bundle.origin}): {bundle.error}")
+            continue
+        version = bundle.manifest.version
+        where = bundle.origin if str(bundle.root) in bundle.origin else \
+            f"{bundle.origin}: {bundle.root}"
+        console.print(f"[bold]{a.slug}[/bold] {version} — {a.title} ({a.max_score:g} points "
+                      f"autograded)\n  from {where}", soft_wrap=True, highlight=False)
+        table = Table()
         table.add_column("problem")
         table.add_column("points", justify="right")
         table.add_column("kind")
