@@ -112,6 +112,10 @@ class Assignment:
     # The secret solution (a module), for problems declared with the helpers below: it has
     # the student's API and gives every expected value, on the trusted side only.
     reference: Any = None
+    # Variants the contract leaves to the student, for ``dlgrade assignment check``:
+    # (problem id, text of the changed line, why), e.g. ``("relu_grad", ">= 0", "either
+    # value at exactly 0 is accepted")``. A surviving mutant that matches is listed as such.
+    accepted_variants: tuple[tuple[str, str, str], ...] = ()
     problems: list[ProblemSpec] = field(default_factory=list)
 
     def sandbox_replacements(self) -> Replacements:

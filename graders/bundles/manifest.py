@@ -33,6 +33,10 @@ class Manifest(BaseModel):
     spec: str = Field(default="spec.py", description="the module that defines `assignment`")
     reference: str = Field(default="reference",
                            description="the secret solution, a path relative to the bundle")
+    solution: str | None = Field(
+        default=None, description="a correct submission in the students' API (a file or "
+                                  "folder) that `dlgrade assignment check` mutates; "
+                                  "by default the reference")
 
     @field_validator("dlgrade")
     @classmethod

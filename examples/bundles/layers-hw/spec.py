@@ -17,7 +17,7 @@ hw.loss("svm_loss", points=2, x=Arg(("N", "C"), -3, 3), y=labels("C"))
 hw.step("sgd_momentum", points=1, w=("D", "M"), dw=("D", "M"),
         config={"learning_rate": 0.1, "momentum": 0.9})
 hw.step("adam", points=2, w=("D", "M"), dw=("D", "M"),
-        config={"learning_rate": 1e-2, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8})
+        config={"learning_rate": 1e-2, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-3})
 hw.module("Linear", points=4, init=("D", "M"), forward={"x": ("N", "D")},
           params={"W": ("D", "M"), "b": ("M",)}, grads={"W": "dW", "b": "db"},
           backward="dy", step="step")
