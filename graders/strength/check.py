@@ -12,10 +12,12 @@ a hole in the grader.
 
 from __future__ import annotations
 
+import ast
+import json
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -104,38 +106,66 @@ def check_assignment(assignment: Assignment, solution: Sequence[tuple[Path, str]
                                 [ProblemStrength(p.id) for p in graded], skipped=sorted(skipped))
         by_id = {p.id: p for p in report.problems}
         for path, name in solution:
-            if not name.endswith(".py"):
-                continue
-            source = path.read_text(encoding="utf-8")
-            tops = {s.owner for s in sites(source)}
-            for site in sites(source):
-                affected = [p for p in graded if _grades(p, name, site.owner, tops)]
-                if not affected:
-                    report.unowned += 1
-                    continue
-                mutant = apply(source, site)
-                verdict, caught_by = runner.judge(name, mutant, seeds, affected)
-                if verdict == "survived":
-                    verdict, caught_by = _accepted(assignment, mutant, affected)
-                for p in affected:
-                    by_id[p.id].results.append(MutantResult(name, mutant, verdict, caught_by))
-                if progress:
-                    progress(f"{name}:{site.line} {site.operator} → {verdict}")
+            for source, rebuild in _units(path, name):
+                tops = {s.owner for s in sites(source)}
+                for site in sites(source):
+                    affected = [p for p in graded if _grades(p, name, site.owner, tops)]
+                    if not affected:
+                        report.unowned += 1
+                        continue
+                    mutant = apply(source, site)
+                    judged = replace(mutant, source=rebuild(mutant.source))
+                    verdict, caught_by = runner.judge(name, judged, seeds, affected)
+                    if verdict == "survived":
+                        verdict, caught_by = _accepted(assignment, mutant, affected)
+                    for p in affected:
+                        by_id[p.id].results.append(
+                            MutantResult(name, mutant, verdict, caught_by))
+                    if progress:
+                        progress(f"{name}:{site.line} {site.operator} → {verdict}")
         return report
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _units(path: Path, name: str) -> list[tuple[str, Callable[[str], str]]]:
+    """The Python sources of one solution file, each with how to rebuild the whole file
+    around a mutated copy: the file itself, or each code cell of a notebook."""
+    text = path.read_text(encoding="utf-8")
+    if name.endswith(".py"):
+        return [(text, lambda mutated: mutated)]
+    if not name.endswith(".ipynb"):
+        return []
+    notebook = json.loads(text)
+    units = []
+    for i, cell in enumerate(notebook.get("cells", [])):
+        source = "".join(cell.get("source", ""))
+        if cell.get("cell_type") != "code":
+            continue
+        try:
+            ast.parse(source)
+        except SyntaxError:  # IPython magics: not mutated
+            continue
+
+        def rebuild(mutated: str, i: int = i) -> str:
+            copy = json.loads(text)
+            copy["cells"][i]["source"] = mutated
+            return json.dumps(copy)
+
+        units.append((source, rebuild))
+    return units
+
+
 def _grades(problem: ProblemSpec, file: str, owner: str, tops: set[str]) -> bool:
     """Does ``problem`` grade ``owner`` of ``file``? By its ``needs``, or else by its id:
-    ``layers.affine_forward`` grades that function of ``layers.py``, ``neural_net.loss``
-    (no top-level ``loss``) the whole of ``neural_net.py``."""
+    ``layers.affine_forward`` grades that function of ``layers.py`` (or of any file),
+    ``neural_net.loss`` (no top-level ``loss``) the whole of ``neural_net.py``."""
     if problem.needs:
         return owner in problem.needs
     stem, _, rest = problem.id.partition(".")
-    if stem != Path(file).stem:
-        return False
-    return rest == owner or rest not in tops
+    if rest == owner:
+        return True
+    return stem == Path(file).stem and rest not in tops
 
 
 def _accepted(assignment: Assignment, mutant: Mutant, problems: Sequence[ProblemSpec]
