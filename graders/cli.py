@@ -163,7 +163,7 @@ def check_bundle(
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     target = Path(bundle)
     try:
-        found = Registry.from_paths([target]) if target.exists() else registry
+        found = Registry.from_paths([target], builtin=False) if target.exists() else registry
         slug = found.bundles()[-1].slug if target.exists() else bundle
         if target.exists() and (slug is None or found.bundles()[-1].error):
             raise found.bundles()[-1].error or UnknownAssignment(f"no bundle in {target}")

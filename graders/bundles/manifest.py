@@ -28,7 +28,7 @@ class Manifest(BaseModel):
     slug: str = Field(pattern=SLUG_PATTERN, max_length=100,
                       description="kebab-case id, unique across every bundle a grader loads")
     title: str = Field(min_length=1, max_length=300)
-    version: str = Field(min_length=1, max_length=50, description="the course's own version")
+    version: str = Field(min_length=1, max_length=30, description="the course's own version")
     dlgrade: str = Field(default=">=0.2", description="dlgrade versions it works with (PEP 440)")
     spec: str = Field(default="spec.py", description="the module that defines `assignment`")
     reference: str = Field(default="reference",

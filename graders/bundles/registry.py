@@ -22,8 +22,9 @@ class Registry:
         self._loaded: dict[str, Assignment] = {}
 
     @classmethod
-    def from_paths(cls, paths: list[Path], *, entry_points: bool = False) -> Registry:
-        return cls(lambda: discover(paths, entry_points=entry_points))
+    def from_paths(cls, paths: list[Path], *, entry_points: bool = False,
+                   builtin: bool = True) -> Registry:
+        return cls(lambda: discover(paths, entry_points=entry_points, builtin=builtin))
 
     def bundles(self) -> list[Bundle]:
         """Every bundle found, broken ones included, in the order they take precedence."""

@@ -43,9 +43,10 @@ class Bundle:
         return self.manifest.slug if self.manifest else None
 
 
-def discover(paths: list[Path] | None = None, *, entry_points: bool = True) -> list[Bundle]:
+def discover(paths: list[Path] | None = None, *, entry_points: bool = True,
+             builtin: bool = True) -> list[Bundle]:
     """Every bundle, built-in first, then ``paths`` in order, then installed packages."""
-    found = list(_builtin())
+    found = list(_builtin()) if builtin else []
     for entry in paths if paths is not None else configured_paths():
         found += _from_path(entry)
     if entry_points:
