@@ -109,12 +109,24 @@ def _table(result: Grade) -> Table:
 
 @app.command("assignments")
 def list_assignments() -> None:
-    """List the assignments this grader knows, with their problems and points."""
+    """List the assignments this grader knows: where each came from, its version, its points."""
     from .assignments import registry
 
     console = Console()
-    for a in registry.all():
-        table = Table(title=f"{a.slug} — {a.title} ({a.max_score:g} points autograded)")
+    for bundle in registry.bundles():
+        try:
+            a = registry.get(bundle.slug) if bundle.error is None and bundle.slug else None
+        except DlgradeError:
+            a = None
+        if a is None or bundle.manifest is None:
+            err.print(f"[red]broken bundle[/red] ({bundle.origin}): {bundle.error}")
+            continue
+        version = bundle.manifest.version
+        where = bundle.origin if str(bundle.root) in bundle.origin else \
+            f"{bundle.origin}: {bundle.root}"
+        console.print(f"[bold]{a.slug}[/bold] {version} — {a.title} ({a.max_score:g} points "
+                      f"autograded)\n  from {where}", soft_wrap=True, highlight=False)
+        table = Table()
         table.add_column("problem")
         table.add_column("points", justify="right")
         table.add_column("kind")
@@ -122,6 +134,59 @@ def list_assignments() -> None:
             kind = "manual" if p.manual else ("training" if p.training else "auto")
             table.add_row(p.id, f"{p.points:g}", kind)
         console.print(table)
+
+
+assignment_app = typer.Typer(no_args_is_help=True,
+                              help="Work on one assignment bundle before publishing it.")
+app.add_typer(assignment_app, name="assignment")
+
+
+@assignment_app.command("check")
+def check_bundle(
+    bundle: Annotated[str, typer.Argument(help="A bundle folder or zip, or a known slug.")],
+    seeds: Annotated[str, typer.Option(help="Seeds the solution must score full on.")] = "1,2,3",
+    problem: Annotated[list[str] | None, typer.Option(
+        "--problem", "-p", help="Check only this problem (repeatable).")] = None,
+    markdown: Annotated[Path | None, typer.Option(
+        help="Also write the report as Markdown here.")] = None,
+) -> None:
+    """Prove the grader: the solution scores full marks, and its mutants are caught.
+
+    Exit status 0 when every mutant that changes the solution's output loses points,
+    1 when one survives or the solution itself loses points, 2 for a bundle that
+    cannot be loaded.
+    """
+    from .assignments import registry
+    from .bundles import Registry
+    from .strength import check_assignment, print_report, solution_files, to_markdown
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    target = Path(bundle)
+    try:
+        found = Registry.from_paths([target], builtin=False) if target.exists() else registry
+        slug = found.bundles()[-1].slug if target.exists() else bundle
+        if target.exists() and (slug is None or found.bundles()[-1].error):
+            raise found.bundles()[-1].error or UnknownAssignment(f"no bundle in {target}")
+        spec = found.get(slug or bundle)
+        info = found.bundle(spec.slug)
+        manifest = info.manifest
+        assert manifest is not None
+        solution = info.root / (manifest.solution or manifest.reference)
+        if not solution.exists():
+            raise UnknownAssignment(f"{info.root / 'dlgrade-bundle.toml'}: solution "
+                                    f"{solution} not found")
+    except (UnknownAssignment, DlgradeError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    seed_list = tuple(int(s) for s in seeds.split(",") if s.strip())
+    err.print(f"Checking {spec.slug} against mutants of {solution} ...")
+    report = check_assignment(spec, solution_files(solution), seeds=seed_list,
+                              problems=problem, progress=lambda line: err.print(
+                                  f"  {line}", highlight=False))
+    print_report(Console(), report)
+    if markdown is not None:
+        markdown.write_text(to_markdown(report), encoding="utf-8")
+    raise typer.Exit(0 if report.ok else 1)
 
 
 def _mount_optional() -> None:

@@ -13,6 +13,7 @@
     │   ├── ProtocolError        the harness answered with something malformed
     │   └── SandboxCrashed       it exited or died mid-probe
     ├── SpecError                an assignment spec is wrong (an instructor's bug)
+    │   └── BundleError          an assignment bundle cannot be loaded; names the file
     └── UnknownAssignment        no grader has this slug
 
 Messages are written for the person who can act on them: the student for
@@ -70,6 +71,15 @@ class SandboxCrashed(SandboxError):
 
 class SpecError(DlgradeError):
     pass
+
+
+class BundleError(SpecError):
+    """A bundle that cannot be loaded; the message starts with the file to fix."""
+
+    def __init__(self, path: object, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
 
 
 class UnknownAssignment(DlgradeError):

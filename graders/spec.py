@@ -109,6 +109,13 @@ class Assignment:
     # Installed files the sandbox must see replaced: (host file, path inside) pairs, such as
     # scikit-learn's bundled digits cut down to the training half a problem hands out.
     replacements: Callable[[], Replacements] | None = None
+    # The secret solution (a module), for problems declared with the helpers below: it has
+    # the student's API and gives every expected value, on the trusted side only.
+    reference: Any = None
+    # Variants the contract leaves to the student, for ``dlgrade assignment check``:
+    # (problem id, text of the changed line, why), e.g. ``("relu_grad", ">= 0", "either
+    # value at exactly 0 is accepted")``. A surviving mutant that matches is listed as such.
+    accepted_variants: tuple[tuple[str, str, str], ...] = ()
     problems: list[ProblemSpec] = field(default_factory=list)
 
     def sandbox_replacements(self) -> Replacements:
@@ -124,6 +131,46 @@ class Assignment:
                                   (func.__doc__ or "").strip()))
             return func
         return register
+
+    # -- declared problems: the checks are derived (graders/derive) ------------------------
+
+    def function(self, name: str, *, points: float, tol: float = 1e-6, batch: str = "N",
+                 **args: Any) -> None:
+        """A pure function, ``relu(x)``: ``hw.function("relu", points=1, x=("N", "D"))``."""
+        from .derive import declare
+        declare.function(self, name, points=points, tol=tol, batch=batch, args=args)
+
+    def loss(self, name: str, *, points: float, tol: float = 1e-6, batch: str = "N",
+             **args: Any) -> None:
+        """``loss, dx = softmax_loss(x, y)``: ``hw.loss("softmax_loss", points=2,
+        x=("N", "C"), y=labels("C"))``; dx is the gradient for the first argument."""
+        from .derive import declare
+        declare.loss(self, name, points=points, tol=tol, batch=batch, args=args)
+
+    def layer(self, name: str, *, points: float, grads: str, tol: float = 1e-6,
+              batch: str = "N", **args: Any) -> None:
+        """CS231n's pair ``out, cache = affine_forward(x, w, b)``, ``dx, dw, db =
+        affine_backward(dout, cache)``: ``hw.layer("affine", points=3, grads="dx, dw, db",
+        x=("N", "D"), w=("D", "M"), b=("M",))``."""
+        from .derive import declare
+        declare.layer(self, name, points=points, grads=grads, tol=tol, batch=batch, args=args)
+
+    def module(self, cls: str, *, points: float, init: tuple[str | int, ...] = (),
+               forward: dict[str, Any], params: dict[str, Any] | None = None,
+               grads: dict[str, str] | None = None, backward: str = "dy",
+               step: str | None = None, tol: float = 1e-6, batch: str = "N") -> None:
+        """A layer class: ``Linear(D, M)``, ``forward(x)``, ``backward(dy)`` returning dx and
+        leaving ``dW``, ``db`` on the layer, optionally ``step(lr)``."""
+        from .derive import declare
+        declare.module(self, cls, points=points, init=init, forward=forward,
+                       params=params or {}, grads=grads or {}, backward=backward, step=step,
+                       tol=tol, batch=batch)
+
+    def step(self, name: str, *, points: float, config: dict[str, float], tol: float = 1e-6,
+             **args: Any) -> None:
+        """``next_w, config = sgd_momentum(w, dw, config)``, three steps in a row."""
+        from .derive import declare
+        declare.step(self, name, points=points, config=config, tol=tol, args=args)
 
     def manual(self, problem_id: str, *, points: float, description: str = "") -> None:
         self._add(ProblemSpec(problem_id, float(points), manual=True, description=description))

@@ -15,7 +15,7 @@ from graders.errors import DlgradeError
 from service.body_limit import JsonBodyTooLarge
 from service.context import Context, build_context
 from service.metrics import make_registry
-from service.routes import assignments, auth, courses, ops, submissions
+from service.routes import assignments, auth, bundles, courses, ops, submissions
 from service.services.errors import ServiceError
 from service.services.queue import Broker, LocalBroker, Sweeper, recover_local
 from service.services.runner import process_job
@@ -79,7 +79,7 @@ def create_app(settings: Settings, *, broker: Broker | None = None,
                      f"{_mb(settings.max_upload_bytes)} in all")
     app.state.ctx = ctx
     app.state.metrics = make_registry(ctx)
-    for r in (auth, courses, assignments, submissions):
+    for r in (auth, courses, assignments, submissions, bundles):
         app.include_router(r.router, prefix="/api/v1")
     app.include_router(ops.router)
 

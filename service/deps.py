@@ -165,3 +165,16 @@ def submission_instructor(
 
 SubmissionViewer = Annotated[SubmissionAccess, Depends(submission_viewer)]
 SubmissionInstructor = Annotated[SubmissionAccess, Depends(submission_instructor)]
+
+
+def bundle_publisher(access: CourseInstructor, ctx: Ctx) -> Access:
+    """Admins; a course's instructors only where the settings allow (a bundle is code that
+    runs in the grader, with the grader's rights)."""
+    if access.user.role != "admin" and not ctx.settings.instructors_publish_bundles:
+        raise forbidden("only an administrator may publish a bundle (it is code that runs "
+                        "in the grader); DLGRADE_INSTRUCTORS_PUBLISH_BUNDLES lets a course's "
+                        "instructors publish for their course")
+    return access
+
+
+BundlePublisher = Annotated[Access, Depends(bundle_publisher)]

@@ -58,11 +58,17 @@ class EngineGrader:
         self.sandbox = settings.sandbox
         self.version = graders.__version__
         self.pool = WarmPool(settings.warm_sandboxes) if settings.warm_sandboxes > 0 else None
+        self.bundles = CourseBundles(settings.bundles_dir)
 
-    def assignment(self, slug: str) -> AssignmentInfo:
+    def _load(self, slug: str) -> Any:
+        if is_bundle_key(slug):
+            return self.bundles.get(slug)
         from graders.assignments import registry
 
-        a = registry.get(slug)
+        return registry.get(slug)
+
+    def assignment(self, slug: str) -> AssignmentInfo:
+        a = self._load(slug)
         return AssignmentInfo(a.slug, a.title, [
             ProblemInfo(p.id, float(p.points), bool(p.manual), bool(getattr(p, "training", False)))
             for p in a.problems])
@@ -72,13 +78,50 @@ class EngineGrader:
 
         return [a.slug for a in registry.all()]
 
+    def version_for(self, slug: str) -> str:
+        """What a result records: dlgrade's version, and a course bundle's own."""
+        if is_bundle_key(slug):
+            return f"{self.version} bundle {self.bundles.version(slug)}"
+        return self.version
+
     def grade(self, slug: str, paths: Sequence[Path], *, seed: int,
               problems: Sequence[str] | None,
               on_problem: Callable[[ProblemResult], None]) -> Grade:
         from graders.engine import grade
 
-        return grade(slug, list(paths), seed=seed, problems=problems, sandbox=self.sandbox,
-                     on_problem=on_problem, pool=self.pool)
+        return grade(self._load(slug), list(paths), seed=seed, problems=problems,
+                     sandbox=self.sandbox, on_problem=on_problem, pool=self.pool)
+
+
+def is_bundle_key(slug: str) -> bool:
+    """``my-hw@3fa9...``: a course bundle by content hash, not a built-in assignment."""
+    return "@" in slug
+
+
+class CourseBundles:
+    """Course bundles by ``slug@hash``, read from the shared bundle folder, loaded once."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._registries: dict[str, Any] = {}
+
+    def _registry(self, key: str) -> Any:
+        from graders.bundles import Registry
+
+        if key not in self._registries:
+            path = self.folder / f"{key.partition('@')[2]}.zip"
+            if not path.is_file():
+                raise UnknownAssignment(f"course bundle {key}: {path} is missing on this "
+                                        "worker (is the bundle folder shared?)")
+            self._registries[key] = Registry.from_paths([path], builtin=False)
+        return self._registries[key]
+
+    def get(self, key: str) -> Any:
+        return self._registry(key).get(key.partition("@")[0])
+
+    def version(self, key: str) -> str:
+        manifest = self._registry(key).bundle(key.partition("@")[0]).manifest
+        return manifest.version if manifest else "?"
 
 
 def load_grader(settings: Settings) -> Grader:
@@ -88,6 +131,12 @@ def load_grader(settings: Settings) -> Grader:
         raise ValueError(f"DLGRADE_GRADER={settings.grader!r}: expected 'module:attribute'")
     factory: Any = getattr(importlib.import_module(module), attr)
     return factory(settings)
+
+
+def grader_version(grader: Grader, slug: str) -> str:
+    """The version a result of ``slug`` records (a course bundle adds its own)."""
+    version_for = getattr(grader, "version_for", None)
+    return version_for(slug) if version_for else grader.version
 
 
 def known_slug(grader: Grader, slug: str) -> AssignmentInfo | None:

@@ -141,6 +141,37 @@ class Assignment(Base):
     course: Mapped[Course] = relationship()
 
 
+class CourseBundle(Base):
+    """A course's own assignment bundle, one row per uploaded version.
+
+    The zip is kept in shared storage under its content hash; an assignment
+    graded with it stores ``grader_key`` (``slug@hash``) as its slug, so every
+    worker loads exactly the version the assignment names. It is usable only
+    once its strength check has passed (``status == "ready"``).
+    """
+
+    __tablename__ = "course_bundles"
+    __table_args__ = (UniqueConstraint("course_id", "slug", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"),
+                                           index=True)
+    slug: Mapped[str] = mapped_column(String(100))
+    version: Mapped[str] = mapped_column(String(50))
+    title: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(10), default="checking")  # checking|ready|rejected
+    progress: Mapped[str] = mapped_column(String(200), default="")
+    report: Mapped[str] = mapped_column(Text, default="")
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def grader_key(self) -> str:
+        return f"{self.slug}@{self.sha256[:16]}"
+
+
 class Extension(Base):
     __tablename__ = "extensions"
     __table_args__ = (UniqueConstraint("assignment_id", "user_id"),)

@@ -145,11 +145,19 @@ class AssignmentBase(BaseModel):
 
 
 class AssignmentCreate(AssignmentBase):
-    slug: str = Field(description="a grader in the registry, e.g. radboud-dl-a1")
+    slug: str = Field(description="a grader in the registry, e.g. radboud-dl-a1, or the slug "
+                                  "of one of this course's ready bundles")
+    bundle_version: str | None = Field(
+        None, description="for a course bundle: the version to grade with (default: the "
+                          "newest ready one)")
 
 
 class AssignmentUpdate(BaseModel):
     title: str | None = None
+    bundle_version: str | None = Field(
+        None, description="switch a bundle assignment to another ready version of its bundle; "
+                          "existing results keep the version they were graded with until "
+                          "regraded")
     opens_at: CourseTime | None = None
     due_at: CourseTime | None = None
     last_accepted_at: CourseTime | None = None
@@ -307,3 +315,17 @@ class Gradebook(BaseModel):
     course_id: int
     assignments: list[dict[str, Any]]
     students: list[GradebookRow]
+
+
+class BundleOut(BaseModel):
+    id: int
+    course_id: int
+    slug: str
+    version: str
+    title: str
+    sha256: str
+    status: Literal["checking", "ready", "rejected"]
+    progress: str = Field(description="how far the strength check has come")
+    report: str = Field(description="the strength report (Markdown) once checked")
+    created_at: datetime
+    checked_at: datetime | None

@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     queue_prefix: str = "dlgrade"
     worker_metrics_port: int | None = None
 
+    # Course bundles (a course's own assignments): stored by content hash where every worker
+    # reads them. A bundle is trusted code that runs in the grader, so by default only
+    # admins publish; with this on, a course's instructors may publish for it alone.
+    bundles_path: Path | None = None
+    instructors_publish_bundles: bool = False
+    max_bundle_bytes: int = 20 * MiB
+
     log_level: str = "INFO"
     log_json: bool = True
     demo: bool = True
@@ -90,6 +97,11 @@ class Settings(BaseSettings):
     def submissions_dir(self) -> Path:
         """Uploaded files; the API writes them and every worker reads them (a shared volume)."""
         return self.submissions_path or self.state_dir / "submissions"
+
+    @property
+    def bundles_dir(self) -> Path:
+        """Where course bundles are kept, one zip per content hash (shared with workers)."""
+        return self.bundles_path or self.state_dir / "bundles"
 
     @property
     def visibility_timeout(self) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,6 +21,10 @@ from .errors import StudentRaised, WrongValue
 
 if TYPE_CHECKING:
     from .session import Session
+
+# Every reply the student's code gives, in order, when a caller asks for them: the strength
+# check compares a mutant's replies with the reference's to tell equivalent mutants apart.
+REPLIES: ContextVar[list[Any] | None] = ContextVar("dlgrade_replies", default=None)
 
 
 class Student:
@@ -32,6 +37,9 @@ class Student:
     def _request(self, message: dict[str, Any], label: str) -> dict[str, Any]:
         timeout = max(0.0, self._deadline - time.monotonic())
         reply = self._session.request(message, timeout, limit=self._limit)
+        recorded = REPLIES.get()
+        if recorded is not None:
+            recorded.append(reply)
         if not reply.get("ok"):
             err = reply.get("error") or {}
             raise StudentRaised(label, str(err.get("type", "Exception")),

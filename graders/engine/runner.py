@@ -31,12 +31,14 @@ log = logging.getLogger("dlgrade.engine")
 OnProblem = Callable[[ProblemResult], None]
 
 
-def grade(slug: str, paths: Sequence[Path], *, seed: int | None = None,
+def grade(slug: str | Assignment, paths: Sequence[Path], *, seed: int | None = None,
           problems: Sequence[str] | None = None, sandbox: bool = True,
           on_problem: OnProblem | None = None, pool: WarmPool | None = None) -> Grade:
+    """Grade files as the assignment ``slug`` (or as an ``Assignment`` loaded by the caller,
+    such as a course's bundle)."""
     from ..assignments import registry
 
-    assignment = registry.get(slug)
+    assignment = registry.get(slug) if isinstance(slug, str) else slug
     started = time.monotonic()
     seed = secrets.randbelow(2**31 - 1) if seed is None else int(seed)
     selected = [assignment.get(p) for p in problems] if problems else list(assignment.problems)

@@ -57,6 +57,19 @@ def runtime() -> Runtime:
     return _runtime
 
 
+def _visible_bundles(rt: Runtime) -> list[Path]:
+    """Bundle folders that lie inside what the sandbox binds (an installed course package in
+    site-packages, a folder under /usr): covered, since they hold specs and references."""
+    from ..assignments import registry
+
+    def under(d: Path, tops: list[Path]) -> bool:
+        return any(d == t or t in d.parents for t in tops)
+
+    bound = [*rt.roots, Path("/usr").resolve()]
+    return [d for d in registry.secret_dirs()
+            if under(d, bound) and not under(d, list(rt.masked))]
+
+
 class BwrapSandbox(HarnessProcess):
     def __init__(self, limits: Limits, provided_dir: Path | None = None,
                  replace: Replacements = ()) -> None:
@@ -117,7 +130,7 @@ class BwrapSandbox(HarnessProcess):
                  "--size", str(self.limits.scratch_bytes), "--tmpfs", "/tmp",
                  "--size", str(1 << 20), "--tmpfs", "/dev/shm", "--chdir", "/tmp"]
         args += bwrap_binds
-        for masked in rt.masked:
+        for masked in (*rt.masked, *_visible_bundles(rt)):
             args += ["--tmpfs", str(masked), "--remount-ro", str(masked)]
         # bwrap's own root and /dev are unbounded tmpfs: only /tmp (sized) stays writable.
         args += ["--remount-ro", "/dev", "--remount-ro", "/"]

@@ -28,6 +28,7 @@ from service.models import (
     User,
     utcnow,
 )
+from service.services import bundles
 from service.services import submissions as subs
 from service.services.errors import Conflict
 from service.services.gradebook import statistics_for
@@ -89,11 +90,16 @@ def create_assignment(body: S.AssignmentCreate, access: CourseInstructor, ctx: C
     if access.course.archived_at is not None:
         raise Conflict(f"{access.course.code} is archived; restore it to add assignments",
                        code="course_archived")
-    if known_slug(ctx.grader, body.slug) is None:
+    data = body.model_dump()
+    version = data.pop("bundle_version")
+    bundles.refuse_foreign_key(body.slug)
+    bundle = bundles.ready_bundle(session, access.course.id, body.slug, version)
+    if bundle is not None:
+        data["slug"] = bundle.grader_key
+    elif known_slug(ctx.grader, body.slug) is None:
         raise HTTPException(422, f"no grader named {body.slug!r}; known: "
                                  f"{', '.join(sorted(ctx.grader.slugs())) or 'none'}")
     tz = access.course.timezone
-    data = body.model_dump()
     for k in ("opens_at", "due_at", "last_accepted_at"):
         data[k] = utc(data[k], tz)
     a = Assignment(course_id=access.course.id, **data)
@@ -128,6 +134,13 @@ def update_assignment(body: S.AssignmentUpdate, aa: AssignmentInstructor, ctx: C
     nulls = sorted(k for k, v in changes.items() if v is None and k not in CLEARABLE)
     if nulls:  # only the optional settings can be cleared; the rest keep a value
         raise HTTPException(422, f"{', '.join(nulls)} cannot be null")
+    if "bundle_version" in changes:
+        slug = a.slug.partition("@")[0]
+        if "@" not in a.slug:
+            raise HTTPException(422, f"{a.slug} is a built-in assignment, not a course bundle")
+        bundle = bundles.ready_bundle(session, a.course_id, slug, changes.pop("bundle_version"))
+        assert bundle is not None
+        a.slug = bundle.grader_key
     for k, v in changes.items():
         setattr(a, k, utc(v, a.course.timezone) if isinstance(v, datetime) else v)
     _check_dates(a)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from graders.results import ProblemResult as EngineProblem
 from service.context import Context
+from service.grading import grader_version
 from service.logs import log_context
 from service.models import (
     CheckResult,
@@ -243,7 +244,7 @@ def _grade(ctx: Context, c: Claim, beat: Heartbeat) -> str:
         done = set(session.scalars(select(ProblemResult.problem_id).where(
             ProblemResult.run_id == c.run_id)).all())
     todo = [p for p in c.problems if p not in done]
-    version = ctx.grader.version
+    version = grader_version(ctx.grader, slug)
     if todo:
         written: set[str] = set()
 

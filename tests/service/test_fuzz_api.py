@@ -140,11 +140,12 @@ def fuzz(ctx: Context, world: World, broker: RecordingBroker, settings: Settings
             "token_id": spare,
             "problem_id": ["p1", "p2", "m1", "t1"],
             "user_id": [world.ids[k] for k in ("alice", "bob", "carol")],
+            "bundle_id": [1, 2],  # course bundles: none published, staff-only anyway
         }
         f.alice = {"submission_id": sub["id"], "file_id": sub["files"][0]["id"],
                    "token_id": spare[0], "course_id": world.ids["course_a"],
                    "assignment_id": world.ids["a1"], "problem_id": "p2",
-                   "user_id": world.ids["alice"],
+                   "user_id": world.ids["alice"], "bundle_id": 1,
                    "secrets": ["alice@example.org", marker.decode(),
                                hashlib.sha256(content).hexdigest()]}
         yield f

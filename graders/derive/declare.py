@@ -1,0 +1,85 @@
+"""From an instructor's declaration to a registered problem with its derived checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..errors import SpecError
+from .functions import function_checks, loss_checks
+from .inputs import Arg, as_arg
+from .layers import layer_checks, module_checks
+from .steps import step_checks
+
+if TYPE_CHECKING:
+    from ..spec import Assignment
+
+# How many checks each family yields: a problem that stops half-way earns no points for
+# the checks it never reached.
+FUNCTION_CHECKS, LOSS_CHECKS, LAYER_CHECKS, MODULE_CHECKS, STEP_CHECKS = 4, 6, 9, 10, 3
+
+
+def _reference(assignment: Assignment, dotted: str) -> Any:
+    if assignment.reference is None:
+        raise SpecError(f"{assignment.slug}: {dotted} is declared, but the Assignment has no "
+                        "reference= to take its expected values from")
+    target: Any = assignment.reference
+    for part in dotted.split("."):
+        if not hasattr(target, part):
+            raise SpecError(f"{assignment.slug}: the reference has no {dotted!r}")
+        target = getattr(target, part)
+    return target
+
+
+def _args(raw: Mapping[str, Arg | tuple[str | int, ...] | str]) -> dict[str, Arg]:
+    return {name: as_arg(value, name) for name, value in raw.items()}
+
+
+def _register(assignment: Assignment, problem_id: str, points: float, needs: Sequence[str],
+              checks: int, func: Callable[..., Any], description: str) -> None:
+    assignment.problem(problem_id, points=points, needs=list(needs), checks=checks)(func)
+    assignment.get(problem_id).description = description
+
+
+def function(assignment: Assignment, name: str, *, points: float, tol: float, batch: str,
+             args: Mapping[str, Any]) -> None:
+    ref = _reference(assignment, name)
+    func = function_checks(name, _args(args), ref, batch=batch, tol=tol)
+    _register(assignment, name, points, [name], FUNCTION_CHECKS, func,
+              f"{name}: values at two batch sizes; inputs unchanged; repeatable.")
+
+
+def loss(assignment: Assignment, name: str, *, points: float, tol: float, batch: str,
+         args: Mapping[str, Any]) -> None:
+    ref = _reference(assignment, name)
+    func = loss_checks(name, _args(args), ref, batch=batch, tol=tol)
+    _register(assignment, name, points, [name], LOSS_CHECKS, func,
+              f"{name}: loss and gradient, at two batch sizes, against finite differences.")
+
+
+def layer(assignment: Assignment, name: str, *, points: float, grads: str, tol: float,
+          batch: str, args: Mapping[str, Any]) -> None:
+    fwd, bwd = f"{name}_forward", f"{name}_backward"
+    func = layer_checks(name, _args(args), [g.strip() for g in grads.split(",")],
+                        _reference(assignment, fwd), _reference(assignment, bwd),
+                        batch=batch, tol=tol)
+    _register(assignment, name, points, [fwd, bwd], LAYER_CHECKS, func,
+              f"{fwd}/{bwd}: values, gradients, upstream, caches and state over calls.")
+
+
+def module(assignment: Assignment, cls: str, *, points: float, init: Sequence[str | int],
+           forward: Mapping[str, Any], params: Mapping[str, Any], grads: Mapping[str, str],
+           backward: str, step: str | None, tol: float, batch: str) -> None:
+    func = module_checks(cls, init, _args(forward), _args(params), grads,
+                         [a.strip() for a in backward.split(",")],
+                         _reference(assignment, cls), step=step, batch=batch, tol=tol)
+    _register(assignment, cls, points, [cls], MODULE_CHECKS + (2 if step else 0), func,
+              f"{cls}: forward, backward, parameter gradients, state over calls"
+              + (f", two {step}s." if step else "."))
+
+
+def step(assignment: Assignment, name: str, *, points: float, config: Mapping[str, float],
+         tol: float, args: Mapping[str, Any]) -> None:
+    func = step_checks(name, _args(args), config, _reference(assignment, name), tol=tol)
+    _register(assignment, name, points, [name], STEP_CHECKS, func,
+              f"{name}: {STEP_CHECKS} steps in a row, the config carried between them.")

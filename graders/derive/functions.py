@@ -1,0 +1,90 @@
+"""Pure functions and losses: ``relu(x)``, ``softmax_loss(x, y) -> (loss, dx)``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from ..engine.proxy import Student
+from ..results import CheckResult
+from ..spec import Context
+from .common import copies, first_failure, gradient, same_as, unpack, untouched
+from .inputs import Arg, draw, draw_dims, symbols
+
+Checks = Iterator[CheckResult]
+
+
+def _signature(name: str, args: Mapping[str, Arg]) -> str:
+    return f"{name}({', '.join(args)})"
+
+
+def _call(student: Student, name: str, values: Mapping[str, Any]) -> tuple[Any, list[Any]]:
+    return student.call_watching_args(name, *values.values())
+
+
+def function_checks(name: str, args: Mapping[str, Arg], reference: Callable[..., Any], *,
+                    batch: str, tol: float) -> Callable[[Student, Context], Checks]:
+    """Values at two sizes, inputs left alone, the same answer twice."""
+    call = _signature(name, args)
+
+    def problem(student: Student, ctx: Context) -> Checks:
+        dims = draw_dims(symbols(args), ctx.rng)
+        x = draw(args, dims, ctx.rng)
+        got, after = _call(student, name, x)
+        yield same_as(call, {"value": got}, {"value": reference(**copies(x))}, tol=tol)
+        other = draw_dims(symbols(args), ctx.rng, keep={k: v for k, v in dims.items()
+                                                         if k != batch})
+        x2 = draw(args, other, ctx.rng)
+        got2, _ = _call(student, name, x2)
+        yield same_as(f"{call} at a second batch size", {"value": got2},
+                      {"value": reference(**copies(x2))}, tol=tol)
+        yield untouched(f"{call} leaves its inputs unchanged",
+                        zip(args, x.values(), after, strict=True))
+        again, _ = _call(student, name, x)
+        yield first_failure(f"{call} called twice", [same_as(
+            f"{call} called twice", {"value": again}, {"value": got}, tol=1e-12)],
+            supporting=True)
+
+    return problem
+
+
+def loss_checks(name: str, args: Mapping[str, Arg], reference: Callable[..., Any], *,
+                batch: str, tol: float) -> Callable[[Student, Context], Checks]:
+    """``(loss, dx)`` against the reference, at two batch sizes, and against finite
+    differences of the reference loss and of the student's own loss."""
+    call = _signature(name, args)
+    first = next(iter(args))  # the scores: what dx is the gradient of
+    returns = ("loss", f"d{first}")
+
+    def problem(student: Student, ctx: Context) -> Checks:
+        dims = draw_dims(symbols(args), ctx.rng)
+        x = draw(args, dims, ctx.rng)
+        got_raw, after = _call(student, name, x)
+        got = unpack(call, got_raw, returns)
+        want = dict(zip(returns, reference(**copies(x)), strict=True))
+        yield same_as(f"{call} → loss", {"loss": got["loss"]}, {"loss": want["loss"]}, tol=tol)
+        yield same_as(f"{call} → {returns[1]}", {returns[1]: got[returns[1]]},
+                      {returns[1]: want[returns[1]]}, tol=tol)
+        other = draw_dims(symbols(args), ctx.rng, keep={k: v for k, v in dims.items()
+                                                         if k != batch})
+        x2 = draw(args, other, ctx.rng)
+        got2 = unpack(call, _call(student, name, x2)[0], returns)
+        want2 = dict(zip(returns, reference(**copies(x2)), strict=True))
+        yield same_as(f"{call} at a second batch size", got2, want2, tol=tol)
+
+        def ref_loss(p: dict[str, Any]) -> Any:
+            return reference(**{**copies(x), **p})[0]
+
+        def own_loss(p: dict[str, Any]) -> Any:
+            return unpack(call, student.call(name, *{**x, **p}.values()), returns)["loss"]
+
+        at = {first: x[first]}
+        yield gradient(f"{call} → {returns[1]} against finite differences of the reference "
+                       "loss", ref_loss, at, {first: got[returns[1]]}, ctx.rng,
+                       supporting=False)
+        yield gradient(f"{call} → {returns[1]} against finite differences of your loss",
+                       own_loss, at, {first: got[returns[1]]}, ctx.rng, supporting=True)
+        yield untouched(f"{call} leaves its inputs unchanged",
+                        zip(args, x.values(), after, strict=True))
+
+    return problem

@@ -1,0 +1,102 @@
+"""Symbolic argument shapes, turned into fresh random arrays for each run.
+
+``("N", "D")`` names dimensions; every name gets its own size, distinct from
+the others (primes), so a transpose or a wrong axis cannot pass by accident.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from ..checks import away_from_kinks, distinct_shape
+from ..errors import SpecError
+
+Dim = str | int
+Shape = tuple[Dim, ...]
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One array argument: its symbolic shape and where its values lie.
+
+    ``dist="labels"`` draws integer class labels in ``[0, classes)``;
+    ``kinks`` keeps values at least ``margin`` away from points where the
+    function is not differentiable (ReLU's 0), so finite differences are exact.
+    """
+
+    shape: Shape
+    low: float = -1.0
+    high: float = 1.0
+    dist: Literal["normal", "uniform", "labels"] = "normal"
+    classes: str | None = None
+    kinks: tuple[float, ...] = ()
+    margin: float = 0.05
+
+    @property
+    def differentiable(self) -> bool:
+        return self.dist != "labels"
+
+
+def labels(classes: str, shape: Shape = ("N",)) -> Arg:
+    """Integer class labels, one per row: ``labels("C")``."""
+    return Arg(shape, dist="labels", classes=classes)
+
+
+def as_arg(value: Arg | Shape | str, name: str) -> Arg:
+    if isinstance(value, Arg):
+        return value
+    if isinstance(value, str):  # a bare dimension name: labels over that many classes
+        return labels(value)
+    if isinstance(value, tuple) and all(isinstance(d, str | int) for d in value):
+        return Arg(value)
+    raise SpecError(f"argument {name!r}: expected a shape like ('N', 'D'), an Arg or "
+                    f"labels('C'); got {value!r}")
+
+
+def symbols(args: Mapping[str, Arg]) -> list[str]:
+    seen: list[str] = []
+    for arg in args.values():
+        for d in (*arg.shape, *( (arg.classes,) if arg.classes else ())):
+            if isinstance(d, str) and d not in seen:
+                seen.append(d)
+    return seen
+
+
+def draw_dims(names: list[str], rng: np.random.Generator,
+              keep: Mapping[str, int] | None = None) -> dict[str, int]:
+    """Distinct sizes for ``names``; those in ``keep`` stay, the others are new and differ."""
+    keep = dict(keep or {})
+    fresh = [n for n in names if n not in keep]
+    high = 13 if len(names) <= 5 else 31
+    while True:
+        sizes = distinct_shape(rng, len(fresh) + len(keep), low=2, high=high)
+        new = [s for s in sizes if s not in keep.values()][:len(fresh)]
+        if len(new) == len(fresh):
+            return {**keep, **dict(zip(fresh, new, strict=True))}
+
+
+def concrete(shape: Shape, dims: Mapping[str, int]) -> tuple[int, ...]:
+    return tuple(dims[d] if isinstance(d, str) else int(d) for d in shape)
+
+
+def draw(args: Mapping[str, Arg], dims: Mapping[str, int],
+         rng: np.random.Generator) -> dict[str, np.ndarray]:
+    out = {}
+    for name, arg in args.items():
+        size = concrete(arg.shape, dims)
+        if arg.dist == "labels":
+            assert arg.classes is not None
+            out[name] = rng.integers(0, dims[arg.classes], size=size)
+            continue
+        if arg.dist == "uniform":
+            value = rng.uniform(arg.low, arg.high, size=size)
+        else:
+            value = arg.low + (arg.high - arg.low) * (rng.normal(size=size) * 0.25 + 0.5)
+        for kink in arg.kinks:
+            value = kink + away_from_kinks(value - kink, arg.margin)
+        out[name] = value
+    return out

@@ -1,0 +1,163 @@
+"""Course bundles: validate an uploaded zip, keep it by content hash, prove it, then serve it.
+
+A bundle is trusted course code: loading it runs its spec in this process,
+and its strength check runs its solution's mutants in sandboxes. That is why
+publishing is an admin's right unless ``Settings.instructors_publish_bundles``
+gives it to a course's own instructors, for that course alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from graders.bundles import Registry
+from graders.errors import DlgradeError
+from graders.strength import check_assignment, solution_files, to_markdown
+from service.context import Context
+from service.models import CourseBundle, User, utcnow
+from service.services.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
+
+log = logging.getLogger("dlgrade.bundles")
+CHECK_SEEDS = (1, 2)
+
+
+def may_publish(ctx: Context, user: User, is_course_instructor: bool) -> bool:
+    return user.role == "admin" or (is_course_instructor
+                                    and ctx.settings.instructors_publish_bundles)
+
+
+def publish(ctx: Context, session: Session, course_id: int, user: User,
+            data: bytes) -> CourseBundle:
+    """Validate ``data`` (a zipped bundle), store it, and record it as being checked."""
+    if len(data) > ctx.settings.max_bundle_bytes:
+        raise TooLarge(f"the bundle is {len(data)} bytes; the limit is "
+                       f"{ctx.settings.max_bundle_bytes}")
+    digest = hashlib.sha256(data).hexdigest()
+    with tempfile.TemporaryDirectory(prefix="dlgrade-bundle-") as tmp:
+        upload = Path(tmp) / f"{digest[:16]}.zip"
+        upload.write_bytes(data)
+        registry = Registry.from_paths([upload], builtin=False)
+        [bundle] = registry.bundles()
+        unpacked = f"{bundle.root.parent}/"  # name files as they are in the zip, not the cache
+
+        def refuse(error: object) -> Invalid:
+            reason = str(error).replace(unpacked, "").replace(str(upload), "the zip")
+            return Invalid(f"the bundle cannot be loaded: {reason}", code="bundle_invalid")
+
+        if bundle.error is not None or bundle.manifest is None:
+            raise refuse(bundle.error)
+        try:
+            assignment = registry.get(bundle.manifest.slug)
+        except DlgradeError as exc:
+            raise refuse(exc) from None
+        manifest = bundle.manifest
+        taken = session.scalar(select(CourseBundle).where(
+            CourseBundle.course_id == course_id, CourseBundle.slug == manifest.slug,
+            CourseBundle.version == manifest.version))
+        if taken is not None:
+            raise Conflict(f"{manifest.slug} version {manifest.version} is already published "
+                           "for this course; raise the version in dlgrade-bundle.toml",
+                           code="bundle_version_taken")
+        store = ctx.settings.bundles_dir
+        store.mkdir(parents=True, exist_ok=True)
+        final = store / upload.name
+        if not final.exists():
+            partial = final.with_suffix(".partial")
+            partial.write_bytes(data)
+            partial.replace(final)
+    row = CourseBundle(course_id=course_id, slug=manifest.slug, version=manifest.version,
+                       title=assignment.title, sha256=digest, uploaded_by=user.id,
+                       progress="waiting for the strength check")
+    session.add(row)
+    session.commit()
+    return row
+
+
+def run_check(ctx: Context, bundle_id: int) -> None:
+    """The strength check of one uploaded bundle: ready when it passes, rejected otherwise.
+
+    Runs in the background; its progress is written to the row as it goes.
+    """
+    with ctx.sessions() as session:
+        row = session.get(CourseBundle, bundle_id)
+        if row is None or row.status != "checking":
+            return
+        key = row.grader_key
+    path = ctx.settings.bundles_dir / f"{key.partition('@')[2]}.zip"
+    try:
+        registry = Registry.from_paths([path], builtin=False)
+        slug = key.partition("@")[0]
+        assignment = registry.get(slug)
+        info = registry.bundle(slug)
+        assert info.manifest is not None
+        solution = info.root / (info.manifest.solution or info.manifest.reference)
+        last = [0.0]
+        done = [0]
+
+        def progress(line: str) -> None:
+            done[0] += 1
+            if time.monotonic() - last[0] > 1.0:
+                last[0] = time.monotonic()
+                _update(ctx, bundle_id, progress=f"{done[0]} mutants graded; last: {line}")
+
+        report = check_assignment(assignment, solution_files(solution), seeds=CHECK_SEEDS,
+                                  progress=progress)
+    except Exception as exc:  # a bundle that breaks its own check is rejected, with why
+        log.exception("strength check of bundle %s failed", bundle_id)
+        _update(ctx, bundle_id, status="rejected", progress="",
+                report=f"The strength check could not run: {type(exc).__name__}: {exc}")
+        return
+    _update(ctx, bundle_id, status="ready" if report.ok else "rejected",
+            progress=f"{sum(len(p.results) for p in report.problems)} mutants graded",
+            report=to_markdown(report))
+
+
+def _update(ctx: Context, bundle_id: int, **values: str) -> None:
+    with ctx.sessions() as session:
+        row = session.get(CourseBundle, bundle_id)
+        if row is None:
+            return
+        for k, v in values.items():
+            setattr(row, k, v)
+        if values.get("status") in ("ready", "rejected"):
+            row.checked_at = utcnow()
+        session.commit()
+
+
+def ready_bundle(session: Session, course_id: int, slug: str,
+                 version: str | None = None) -> CourseBundle | None:
+    """The course's newest ready version of ``slug`` (or the one asked for)."""
+    query = select(CourseBundle).where(CourseBundle.course_id == course_id,
+                                       CourseBundle.slug == slug)
+    if version is not None:
+        query = query.where(CourseBundle.version == version)
+    rows = list(session.scalars(query.order_by(CourseBundle.created_at.desc(),
+                                               CourseBundle.id.desc())))
+    if version is not None and not rows:
+        raise NotFound(f"this course has no bundle {slug} version {version}")
+    for row in rows:
+        if row.status == "ready":
+            return row
+    if rows:
+        raise Invalid(f"{slug} version {rows[0].version} is {rows[0].status}: a bundle is "
+                      "usable once its strength check has passed", code="bundle_not_ready")
+    return None
+
+
+def get_bundle(session: Session, course_id: int, bundle_id: int) -> CourseBundle:
+    row = session.get(CourseBundle, bundle_id)
+    if row is None or row.course_id != course_id:
+        raise NotFound(f"no bundle {bundle_id} in this course")
+    return row
+
+
+def refuse_foreign_key(slug: str) -> None:
+    if "@" in slug:
+        raise Forbidden("name a course bundle by its slug (and bundle_version), not by hash")

@@ -1,0 +1,171 @@
+"""A course publishes its own bundle over the API; it is proven, then graded in the sandbox.
+
+Real engine and sandbox (EngineGrader), real PostgreSQL; the worker's function is
+called directly, as a Celery worker would.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import RecordingBroker, World, queue_prefix
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from service.context import Context
+from service.services.runner import process_job
+from service.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "bundles" / "demo-layers-hw"
+MARKER = "secret_marker_5c1f"  # a file of the reference that no sandbox may see
+CORRECT = b"""
+import numpy as np
+def relu_forward(x):
+    return np.maximum(0, x), x
+def affine_forward(x, w, b):
+    return x @ w + b, (x, w, b)
+"""
+# Looks for the bundle's reference everywhere the sandbox lets it look; a hit would be
+# rewarded with a correct relu_forward, so relu_forward's score tells whether it was found.
+SNOOP = b"""
+import os
+import numpy as np
+FOUND = []
+for top in ("/", "/tmp", os.path.expanduser("~")):
+    for root, dirs, files in os.walk(top):
+        dirs[:] = [d for d in dirs if d not in ("proc", "sys", "dev")]
+        if "secret_marker_5c1f.txt" in files or "dlgrade-bundle.toml" in files:
+            FOUND.append(root)
+def relu_forward(x):
+    return (np.maximum(0, x), x) if FOUND else (x * 0 - 1, x)
+def affine_forward(x, w, b):
+    return x @ w + b, (x, w, b)
+"""
+
+
+@pytest.fixture
+def settings(pg_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=pg_url, redis_url=None, state_dir=tmp_path / "data",
+                    secret_key=SecretStr("test-secret-" + "x" * 32),
+                    grader="service.grading:EngineGrader", warm_sandboxes=0,
+                    lease_seconds=60, queue_prefix=queue_prefix(), log_json=False)
+
+
+def _zipped(version: str = "2026.1", spec_edit: tuple[str, str] | None = None) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for f in EXAMPLE.rglob("*"):
+            if f.is_dir() or "__pycache__" in f.parts:
+                continue
+            text = f.read_text()
+            if f.name == "dlgrade-bundle.toml":
+                text = text.replace('version = "2026.1"', f'version = "{version}"')
+            if f.name == "spec.py" and spec_edit:
+                text = text.replace(*spec_edit)
+            zf.writestr(f"demo-layers-hw/{f.relative_to(EXAMPLE)}", text)
+        zf.writestr(f"demo-layers-hw/reference/{MARKER}.txt", "SECRET = 42\n")
+    return buf.getvalue()
+
+
+def _publish(client: TestClient, world: World, who: str, data: bytes,
+             course: str = "course_a") -> object:
+    return client.post(f"/api/v1/courses/{world.ids[course]}/bundles", headers=world.h(who),
+                       files=[("file", ("bundle.zip", data, "application/zip"))])
+
+
+def _grade(client: TestClient, world: World, ctx: Context, broker: RecordingBroker,
+           assignment_id: int, who: str, source: bytes) -> dict:
+    r = client.post(f"/api/v1/assignments/{assignment_id}/submissions", headers=world.h(who),
+                    files=[("files", ("layers.py", source, "text/x-python"))])
+    assert r.status_code == 201, r.text
+    while broker.sent:
+        _, payload = broker.sent.pop(0)
+        process_job(ctx, payload["submission_id"], payload["part"])
+    return client.get(f"/api/v1/submissions/{r.json()['id']}", headers=world.h(who)).json()
+
+
+def test_a_published_bundle_is_proven_then_grades_uploads_of_its_course_only(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    refused = _publish(client, world, "inst_a", _zipped())
+    assert refused.status_code == 403 and "administrator" in refused.text
+
+    r = _publish(client, world, "admin", _zipped())
+    assert r.status_code == 202, r.text
+    bundle = client.get(f"/api/v1/courses/{world.ids['course_a']}/bundles/{r.json()['id']}",
+                        headers=world.h("inst_a")).json()
+    assert bundle["status"] == "ready", bundle["report"]
+    assert "| affine_forward |" in bundle["report"]
+
+    created = client.post(f"/api/v1/courses/{world.ids['course_a']}/assignments",
+                          headers=world.h("inst_a"), json={
+                              "slug": "demo-layers-hw", "title": "HW2",
+                              "opens_at": "2020-01-01T00:00:00",
+                              "due_at": "2099-01-01T00:00:00"})
+    assert created.status_code == 201, created.text
+    key = created.json()["slug"]
+    assert key.startswith("demo-layers-hw@")
+
+    # Another course sees neither the bundle's slug nor, by hash, the bundle itself.
+    for slug in ("demo-layers-hw", key):
+        other = client.post(f"/api/v1/courses/{world.ids['course_b']}/assignments",
+                            headers=world.h("inst_b"), json={
+                                "slug": slug, "title": "stolen",
+                                "opens_at": "2020-01-01T00:00:00",
+                                "due_at": "2099-01-01T00:00:00"})
+        assert other.status_code in (403, 422), other.text
+    assert client.get(f"/api/v1/courses/{world.ids['course_b']}/bundles/{r.json()['id']}",
+                      headers=world.h("inst_b")).status_code == 404
+
+    aid = created.json()["id"]
+    good = _grade(client, world, ctx, broker, aid, "alice", CORRECT)
+    assert good["score"] == 3.0 and good["max_score"] == 3.0
+    assert good["grader_version"].endswith("bundle 2026.1")
+
+    snoop = _grade(client, world, ctx, broker, aid, "bob", SNOOP)
+    scores = {p["id"]: p["score"] for p in snoop["problems"]}
+    assert scores == {"relu_forward": 0.0, "affine_forward": 2.0}, snoop
+
+
+def test_a_new_version_is_chosen_by_the_instructor_and_results_name_it(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    first = _publish(client, world, "admin", _zipped("1.0")).json()
+    created = client.post(f"/api/v1/courses/{world.ids['course_a']}/assignments",
+                          headers=world.h("inst_a"), json={
+                              "slug": "demo-layers-hw", "title": "HW2",
+                              "opens_at": "2020-01-01T00:00:00",
+                              "due_at": "2099-01-01T00:00:00"}).json()
+    again = _publish(client, world, "admin", _zipped("1.0"))
+    assert again.status_code == 409 and "raise the version" in again.text
+    second = _publish(client, world, "admin", _zipped("1.1")).json()
+    assert first["status"] == "checking" and second["id"] != first["id"]
+
+    r = client.patch(f"/api/v1/assignments/{created['id']}", headers=world.h("inst_a"),
+                     json={"bundle_version": "1.1"})
+    assert r.status_code == 200, r.text
+    assert r.json()["slug"] != created["slug"]
+    graded = _grade(client, world, ctx, broker, created["id"], "alice", CORRECT)
+    assert graded["grader_version"].endswith("bundle 1.1")
+
+
+def test_a_broken_or_weak_bundle_is_refused_with_the_reason(
+        client: TestClient, world: World) -> None:
+    broken = _publish(client, world, "admin", _zipped(spec_edit=("def relu_forward(", "def (")))
+    assert broken.status_code == 422
+    reason = broken.json()["detail"]["message"]
+    assert "demo-layers-hw/spec.py:12: syntax error" in reason, reason
+
+    weak = _publish(client, world, "admin", _zipped(spec_edit=(
+        "ref.affine_forward(x, w, b)[0])", "ref.affine_forward(x, w, b)[0], tol=1.0)")))
+    assert weak.status_code == 202
+    row = client.get(f"/api/v1/courses/{world.ids['course_a']}/bundles/{weak.json()['id']}",
+                     headers=world.h("admin")).json()
+    assert row["status"] == "rejected" and "Survived mutants" in row["report"]
+    use = client.post(f"/api/v1/courses/{world.ids['course_a']}/assignments",
+                      headers=world.h("inst_a"), json={
+                          "slug": "demo-layers-hw", "title": "HW2",
+                          "opens_at": "2020-01-01T00:00:00", "due_at": "2099-01-01T00:00:00"})
+    assert use.status_code == 422 and "rejected" in use.text
