@@ -133,21 +133,30 @@ def sweep(ctx: Context) -> dict[str, int]:
     return counts
 
 
-def recover_local(ctx: Context) -> int:
+def recover_local(ctx: Context) -> dict[str, int]:
     """Embedded start-up: the in-memory queue died with the last process, so send all again.
 
     Only this process grades in embedded mode, so a job still ``running`` belonged to
-    the process that stopped; it resumes from the problems it had committed.
+    the process that stopped; it resumes from the problems it had committed. The try
+    limit applies as in :func:`sweep`: a job that took the process down ``max_tries``
+    times ends as an infrastructure error instead of taking it down again at every start.
     """
+    counts = {"requeued": 0, "failed": 0}
     with ctx.sessions() as session:
         jobs = session.scalars(select(GradingJob).where(
             GradingJob.status.in_(["queued", "running"]))).all()
         for job in jobs:
+            if job.status == "running" and job.tries >= ctx.settings.max_tries:
+                fail_job(session, job, f"the service stopped while grading it {job.tries} "
+                                       "times (killed or crashed mid-grade)")
+                counts["failed"] += 1
+                continue
             job.status, job.lease_token, job.lease_owner = "queued", None, None
             add_send(session, job)
+            counts["requeued"] += 1
         session.commit()
     relay(ctx)
-    return len(jobs)
+    return counts
 
 
 class LocalBroker:
