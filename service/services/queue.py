@@ -64,8 +64,12 @@ def relay(ctx: Context, limit: int = 100) -> int:
     return sent
 
 
-def fail_job(session: Session, job: GradingJob, reason: str) -> None:
-    """Give up on a job: the run and submission show an infrastructure error with a reference."""
+def fail_job(session: Session, job: GradingJob, reason: str, what: str = "") -> None:
+    """Give up on a job: the run and submission show an infrastructure error with a reference.
+
+    ``reason`` is for operators (logs, the job row); ``what``, when given, is a
+    sentence safe to show everyone that says which part of the service failed.
+    """
     now = utcnow()
     job.status, job.finished_at, job.last_error = "error", now, reason
     job.lease_token = None
@@ -75,8 +79,9 @@ def fail_job(session: Session, job: GradingJob, reason: str) -> None:
     run.status, run.finished_at = "error", now
     sub.status, sub.finished_at = "error", now
     sub.error_kind = "infrastructure"
-    sub.error_message = (f"internal grading error (reference job-{job.id}); "
-                         "your submission is kept and an instructor can regrade it")
+    sub.error_message = (f"internal grading error (reference job-{job.id})"
+                         + (f": {what}" if what else "")
+                         + "; your submission is kept and an instructor can regrade it")
     log.error("job failed for good", extra={"submission_id": sub.id, "job_id": job.id,
                                             "reason": reason})
 
