@@ -38,6 +38,12 @@ class UserOut(BaseModel):
     email: str
     name: str
     role: Role
+    is_active: bool = True
+
+
+class UserUpdate(BaseModel):
+    is_active: bool | None = Field(
+        None, description="false disables the account and revokes every token it holds")
 
 
 class UserCreate(BaseModel):
