@@ -82,6 +82,17 @@ class EngineGrader:
 
 
 def load_grader(settings: Settings) -> Grader:
+    """The grader the settings name; it grades in a memory-capped child unless the ceiling
+    is 0 (``DLGRADE_GRADER_MEMORY_LIMIT_MB``), see :mod:`service.isolation`."""
+    inner = load_inner_grader(settings)
+    if settings.grader_memory_limit_mb <= 0:
+        return inner
+    from service.isolation import IsolatedGrader
+
+    return IsolatedGrader(settings, inner)
+
+
+def load_inner_grader(settings: Settings) -> Grader:
     """Import ``module:attr`` and build it with the settings."""
     module, _, attr = settings.grader.partition(":")
     if not attr:

@@ -122,6 +122,8 @@ def run_problem(assignment: Assignment, spec: ProblemSpec, session: Session,
         session.close()
     except SubmissionError as exc:
         result.checks.append(CheckResult.failed("run", str(exc)))
+    except MemoryError:
+        raise  # the grader's own ceiling: the whole job stops (service/isolation.py)
     except Exception:
         incident = uuid.uuid4().hex[:10]
         log.exception("internal grading error %s in %s/%s", incident, assignment.slug, spec.id)

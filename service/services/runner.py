@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from graders.results import ProblemResult as EngineProblem
 from service.context import Context
+from service.isolation import GraderLimit
 from service.logs import log_context
 from service.models import (
     CheckResult,
@@ -233,6 +234,9 @@ def process_job(ctx: Context, submission_id: int, part: str = "all",
         except LeaseLost:
             log.warning("lease lost; results of this attempt dropped")
             return "lease-lost"
+        except GraderLimit as exc:  # the same upload would do it again: no retry
+            log.error("grading process past its memory ceiling: %s", exc)
+            return _give_back(ctx, c, f"{type(exc).__name__}: {exc}", exc.what, retry=False)
         except StoredFilesUnreadable as exc:
             log.error("stored files unreadable on this worker: %s", exc)
             return _give_back(ctx, c, f"{type(exc).__name__}: {exc}", exc.what)
@@ -294,14 +298,14 @@ def check_stored(paths: list[Path], sizes: list[int]) -> None:
             raise StoredFilesUnreadable(f"{path}: {found} bytes on disk, {size} uploaded")
 
 
-def _give_back(ctx: Context, c: Claim, reason: str, what: str = "") -> str:
+def _give_back(ctx: Context, c: Claim, reason: str, what: str = "", retry: bool = True) -> str:
     """Grading could not run (sandbox missing, bug): retry elsewhere until the cap, then fail."""
     with ctx.sessions() as session:
         job = session.get(GradingJob, c.job_id, with_for_update=True)
         if job is None or job.lease_token != c.token:
             return "lease-lost"
         job.last_error = reason[:2000]
-        if job.tries >= ctx.settings.max_tries:
+        if job.tries >= ctx.settings.max_tries or not retry:
             fail_job(session, job, reason, what)
             session.commit()
             return "error"
