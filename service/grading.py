@@ -25,6 +25,7 @@ class ProblemInfo:
     points: float
     manual: bool = False
     training: bool = False
+    dataset: str | None = None  # a data set the workers must have installed
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class EngineGrader:
 
         a = registry.get(slug)
         return AssignmentInfo(a.slug, a.title, [
-            ProblemInfo(p.id, float(p.points), bool(p.manual), bool(getattr(p, "training", False)))
+            ProblemInfo(p.id, float(p.points), bool(p.manual), bool(p.training), p.dataset)
             for p in a.problems])
 
     def slugs(self) -> list[str]:

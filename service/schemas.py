@@ -171,6 +171,7 @@ class ProblemSpecOut(BaseModel):
     points: float
     manual: bool
     training: bool
+    dataset: str | None = None
 
 
 class AssignmentOut(AssignmentBase):
@@ -179,6 +180,9 @@ class AssignmentOut(AssignmentBase):
     slug: str
     problems: list[ProblemSpecOut] = []
     my_due_at: datetime | None = None
+    warnings: list[str] = Field(
+        [], description="on creation: what will not grade as expected, such as data sets "
+                        "not installed on the workers")
 
 
 class ExtensionCreate(BaseModel):

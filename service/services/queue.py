@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import queue as queue_mod
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -171,7 +171,7 @@ class LocalBroker:
         self._handler = handler
         self._queues: dict[str, queue_mod.Queue[dict[str, Any] | None]] = {
             q: queue_mod.Queue() for q in queues}
-        self._threads: list[threading.Thread] = []
+        self._threads: dict[str, threading.Thread] = {}
 
     def send(self, queue: str, payload: dict[str, Any]) -> None:
         self._queues[queue].put(payload)
@@ -180,13 +180,23 @@ class LocalBroker:
         for name, q in self._queues.items():
             t = threading.Thread(target=self._run, args=(q,), name=f"dlgrade-{name}", daemon=True)
             t.start()
-            self._threads.append(t)
+            self._threads[name] = t
 
     def stop(self) -> None:
         for q in self._queues.values():
             q.put(None)
-        for t in self._threads:
+        for t in self._threads.values():
             t.join(timeout=5)
+
+    def consumers(self) -> dict[str, list[str]]:
+        """A queue is consumed while its thread lives."""
+        return {name: ["embedded"] if (t := self._threads.get(name)) and t.is_alive() else []
+                for name in self._queues}
+
+    def missing_datasets(self, names: Sequence[str]) -> dict[str, list[str]]:
+        from service.services.workers import missing_locally
+
+        return {"embedded": missing_locally(names)}
 
     def _run(self, q: queue_mod.Queue[dict[str, Any] | None]) -> None:
         while (payload := q.get()) is not None:

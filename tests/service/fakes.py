@@ -23,7 +23,7 @@ from service.grading import AssignmentInfo, ProblemInfo
 
 SLUG = "fake-a1"
 PROBLEMS = [ProblemInfo("p1", 2.0), ProblemInfo("p2", 3.0), ProblemInfo("m1", 4.0, manual=True),
-            ProblemInfo("t1", 2.0, training=True)]
+            ProblemInfo("t1", 2.0, training=True, dataset="mnist")]
 
 
 class FakeGrader:
