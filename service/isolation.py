@@ -22,6 +22,7 @@ finishes, so the parent commits them as before.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import dataclasses
@@ -76,6 +77,7 @@ class IsolatedGrader:
         self._local = threading.local()
         self._children: list[Child] = []
         self._lock = threading.Lock()
+        atexit.register(self.close)
 
     @property
     def version(self) -> str:
@@ -92,24 +94,22 @@ class IsolatedGrader:
               on_problem: Callable[[ProblemResult], None]) -> Grade:
         child: Child | None = getattr(self._local, "child", None)
         if child is None or not child.alive:
-            if child is not None:
+            if child is not None:  # it ran out of memory, died, or was left mid-job
                 child.close()
+                with self._lock, contextlib.suppress(ValueError):
+                    self._children.remove(child)
             child = Child(self.settings)
             self._local.child = child
             with self._lock:
                 self._children.append(child)
-        try:
-            return child.grade(slug, paths, seed=seed, problems=problems,
-                               on_problem=on_problem)
-        except (GraderLimit, GraderDied):
-            child.close()  # never reuse a process that ran out of memory or lost a frame
-            raise
+        return child.grade(slug, paths, seed=seed, problems=problems, on_problem=on_problem)
 
     def close(self) -> None:
+        """Let every child stop its sandboxes and exit (at shutdown; also run at exit)."""
         with self._lock:
             children, self._children = self._children, []
         for c in children:
-            c.close()
+            c.close(grace_s=5.0)
 
 
 class Child:
@@ -133,29 +133,43 @@ class Child:
     def grade(self, slug: str, paths: Sequence[Path], *, seed: int,
               problems: Sequence[str] | None,
               on_problem: Callable[[ProblemResult], None]) -> Grade:
+        """The child's answer; a child left mid-job (the caller's ``on_problem`` raised
+        ``LeaseLost``, a time limit hit this thread) is closed: its next frames are stale."""
+        in_step = False
         try:
-            write_frame(self.stdin, {"slug": slug, "paths": [str(p) for p in paths],
-                                     "seed": seed,
-                                     "problems": None if problems is None else list(problems)})
-        except OSError as exc:
-            raise self._died(f"could not send it the job ({exc})") from exc
-        while True:
             try:
-                frame = read_frame(self.stdout)
-                if frame is None:
-                    raise self._died("it ended mid-job")
+                write_frame(self.stdin, {"slug": slug, "paths": [str(p) for p in paths],
+                                         "seed": seed, "problems": None if problems is None
+                                         else list(problems)})
+            except OSError as exc:
+                raise self._died(f"could not send it the job ({exc})") from exc
+            while True:
+                frame = self._next()
                 if "problem" in frame:
-                    result = problem_from_json(frame["problem"])
-                elif "grade" in frame:
+                    on_problem(problem_from_json(frame["problem"]))
+                    continue
+                if "grade" in frame:
+                    in_step = True
                     return grade_from_json(frame["grade"])
-                elif "memory" in frame:
+                if "memory" in frame:
                     raise GraderLimit(str(frame["memory"]))
-                else:
-                    raise _rebuild(frame.get("error") or {})
-            except (OSError, ValueError, TypeError, KeyError) as exc:
+                in_step = True  # the child reported an exception and waits for the next job
+                raise _rebuild(frame.get("error") or {})
+        except (ValueError, TypeError, KeyError) as exc:
+            in_step = False
+            raise GraderDied(f"the grading process sent a bad frame: {exc}") from exc
+        finally:
+            if not in_step:
                 self.close()
-                raise GraderDied(f"the grading process sent a bad frame: {exc}") from exc
-            on_problem(result)
+
+    def _next(self) -> dict[str, Any]:
+        try:
+            frame = read_frame(self.stdout)
+        except OSError as exc:
+            raise self._died(f"its pipe failed ({exc})") from exc
+        if frame is None:
+            raise self._died("it ended mid-job")
+        return frame
 
     def _died(self, what: str) -> GraderDied:
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -165,14 +179,19 @@ class Child:
                else f"exit status {code}")
         return GraderDied(f"the grading process ({how}): {what}")
 
-    def close(self) -> None:
-        for stream in (self.stdin, self.stdout):
-            with contextlib.suppress(OSError):
-                stream.close()
+    def close(self, grace_s: float = 0.0) -> None:
+        """End the child; with ``grace_s`` it may first shut its sandbox pool down itself."""
+        with contextlib.suppress(OSError):
+            self.stdin.close()  # the child's loop ends at end of input
+        if grace_s:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=grace_s)
         if self.proc.poll() is None:
             self.proc.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=5)
+        with contextlib.suppress(OSError):
+            self.stdout.close()
 
 
 def _rebuild(error: dict[str, Any]) -> Exception:

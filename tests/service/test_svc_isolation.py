@@ -15,6 +15,7 @@ from test_svc_submissions import grade_all
 from service.context import Context, build_context
 from service.isolation import IsolatedGrader
 from service.models import GradingJob, Submission
+from service.services.runner import LeaseLost
 from service.settings import Settings
 
 
@@ -91,3 +92,24 @@ def test_the_child_keeps_the_engines_exception_and_never_gets_the_credentials(
     limit = Path(f"/proc/{child.proc.pid}/limits").read_text()
     assert f"{400 * 2**20}" in next(line for line in limit.splitlines()
                                     if line.startswith("Max data size"))
+
+
+def test_a_job_abandoned_mid_way_leaves_no_stale_results_for_the_next(
+        worker: Context, tmp_path: Path) -> None:
+    """The worker stops reading when its lease is lost; the child's remaining frames of
+    that job must never be taken for the next job's results."""
+    first, second = tmp_path / "first.py", tmp_path / "second.py"
+    first.write_text("p1")
+    second.write_text("p1 p2 secret")
+
+    def lease_lost(_: object) -> None:
+        raise LeaseLost("job 1")
+
+    grader = worker.grader
+    with pytest.raises(LeaseLost):
+        grader.grade("fake-a1", [first], seed=1, problems=None, on_problem=lease_lost)
+    seen: list[tuple[str, str]] = []
+    grade = grader.grade("fake-a1", [second], seed=2, problems=None,
+                         on_problem=lambda pr: seen.append((pr.id, pr.status)))
+    assert seen == [("p1", "passed"), ("p2", "passed"), ("m1", "manual"), ("t1", "failed")]
+    assert grade.seed == 2 and [p.id for p in grade.problems] == ["p1", "p2", "m1", "t1"]
