@@ -146,18 +146,16 @@ class Child:
             while True:
                 frame = self._next()
                 if "problem" in frame:
-                    on_problem(problem_from_json(frame["problem"]))
+                    on_problem(_decoded(problem_from_json, frame["problem"]))
                     continue
                 if "grade" in frame:
+                    grade = _decoded(grade_from_json, frame["grade"])
                     in_step = True
-                    return grade_from_json(frame["grade"])
+                    return grade
                 if "memory" in frame:
                     raise GraderLimit(str(frame["memory"]))
                 in_step = True  # the child reported an exception and waits for the next job
                 raise _rebuild(frame.get("error") or {})
-        except (ValueError, TypeError, KeyError) as exc:
-            in_step = False
-            raise GraderDied(f"the grading process sent a bad frame: {exc}") from exc
         finally:
             if not in_step:
                 self.close()
@@ -167,6 +165,8 @@ class Child:
             frame = read_frame(self.stdout)
         except OSError as exc:
             raise self._died(f"its pipe failed ({exc})") from exc
+        except ValueError as exc:
+            raise GraderDied(f"the grading process sent a bad frame: {exc}") from exc
         if frame is None:
             raise self._died("it ended mid-job")
         return frame
@@ -192,6 +192,13 @@ class Child:
             self.proc.wait(timeout=5)
         with contextlib.suppress(OSError):
             self.stdout.close()
+
+
+def _decoded(decode: Callable[[dict[str, Any]], Any], data: Any) -> Any:
+    try:
+        return decode(data)
+    except (TypeError, KeyError, ValueError, AttributeError) as exc:
+        raise GraderDied(f"the grading process sent a malformed result: {exc!r}") from exc
 
 
 def _rebuild(error: dict[str, Any]) -> Exception:

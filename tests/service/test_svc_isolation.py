@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import os
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from sqlalchemy import select
 from test_svc_submissions import grade_all
 
 from service.context import Context, build_context
-from service.isolation import IsolatedGrader
+from service.isolation import FRAME_LIMIT, IsolatedGrader, read_frame
 from service.models import GradingJob, Submission
 from service.services.runner import LeaseLost
 from service.settings import Settings
@@ -113,3 +115,14 @@ def test_a_job_abandoned_mid_way_leaves_no_stale_results_for_the_next(
                          on_problem=lambda pr: seen.append((pr.id, pr.status)))
     assert seen == [("p1", "passed"), ("p2", "passed"), ("m1", "manual"), ("t1", "failed")]
     assert grade.seed == 2 and [p.id for p in grade.problems] == ["p1", "p2", "m1", "t1"]
+
+
+def test_a_frame_from_the_child_is_bounded_before_it_is_read() -> None:
+    huge = io.BytesIO(struct.pack(">I", FRAME_LIMIT + 1) + b"{}")
+    with pytest.raises(ValueError, match="limit"):
+        read_frame(huge)
+    assert huge.tell() == 4  # the body was never read
+    for bad in (b"\x00\x00", struct.pack(">I", 10) + b"{}", struct.pack(">I", 2) + b"[]"):
+        with pytest.raises(ValueError):
+            read_frame(io.BytesIO(bad))
+    assert read_frame(io.BytesIO(b"")) is None
