@@ -8,10 +8,10 @@ import platform
 import time
 from pathlib import Path
 
-from . import gradcheck, grading, sandbox_overhead, service_throughput, warm
+from . import gradcheck, grading, isolation, sandbox_overhead, service_throughput, warm
 
 SUITES = {"sandbox": sandbox_overhead.measure, "grading": grading.measure,
-          "gradcheck": gradcheck.measure, "warm": warm.measure,
+          "gradcheck": gradcheck.measure, "warm": warm.measure, "isolation": isolation.measure,
           "service": service_throughput.measure}
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from graders.errors import DlgradeError
 from service.body_limit import JsonBodyTooLarge
 from service.context import Context, build_context
+from service.isolation import IsolatedGrader
 from service.metrics import make_registry
 from service.routes import assignments, auth, bundles, courses, ops, submissions
 from service.services.errors import ServiceError
@@ -66,6 +67,10 @@ def create_app(settings: Settings, *, broker: Broker | None = None,
         if sweeper is not None:
             sweeper.stop()
         if isinstance(ctx.broker, LocalBroker):
+            # Grading children first, so they stop their sandboxes themselves: once their
+            # thread ends they are killed (PR_SET_PDEATHSIG) with no time to clean up.
+            if isinstance(ctx.grader, IsolatedGrader):
+                ctx.grader.close()
             ctx.broker.stop()
 
     # A body larger than any acceptable upload is refused before it is read: without a

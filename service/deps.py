@@ -49,8 +49,11 @@ def current_user(ctx: Ctx, session: DB, token: Annotated[str | None, Depends(oau
             session.commit()
             user = row.user
     else:
-        user_id = decode_access_token(token, ctx.secret)
-        user = session.get(User, user_id) if user_id is not None else None
+        claims = decode_access_token(token, ctx.secret)
+        if claims is not None:
+            user = session.get(User, claims[0])
+            if user is not None and user.token_epoch != claims[1]:
+                user = None  # issued before a password change or the account being disabled
     if user is None or not user.is_active:
         raise _UNAUTHORIZED
     return user

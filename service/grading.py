@@ -25,6 +25,7 @@ class ProblemInfo:
     points: float
     manual: bool = False
     training: bool = False
+    dataset: str | None = None  # a data set the workers must have installed
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class EngineGrader:
     def assignment(self, slug: str) -> AssignmentInfo:
         a = self._load(slug)
         return AssignmentInfo(a.slug, a.title, [
-            ProblemInfo(p.id, float(p.points), bool(p.manual), bool(getattr(p, "training", False)))
+            ProblemInfo(p.id, float(p.points), bool(p.manual), bool(p.training), p.dataset)
             for p in a.problems])
 
     def slugs(self) -> list[str]:
@@ -125,6 +126,17 @@ class CourseBundles:
 
 
 def load_grader(settings: Settings) -> Grader:
+    """The grader the settings name; it grades in a memory-capped child unless the ceiling
+    is 0 (``DLGRADE_GRADER_MEMORY_LIMIT_MB``), see :mod:`service.isolation`."""
+    inner = load_inner_grader(settings)
+    if settings.grader_memory_limit_mb <= 0:
+        return inner
+    from service.isolation import IsolatedGrader
+
+    return IsolatedGrader(settings, inner)
+
+
+def load_inner_grader(settings: Settings) -> Grader:
     """Import ``module:attr`` and build it with the settings."""
     module, _, attr = settings.grader.partition(":")
     if not attr:

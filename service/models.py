@@ -74,6 +74,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20), default="student")  # admin|instructor|student
     password_hash: Mapped[str | None] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Access tokens carry the epoch they were issued in; raising it (a password change, the
+    # account disabled) makes every earlier one invalid before it expires.
+    token_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

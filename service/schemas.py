@@ -38,6 +38,12 @@ class UserOut(BaseModel):
     email: str
     name: str
     role: Role
+    is_active: bool = True
+
+
+class UserUpdate(BaseModel):
+    is_active: bool | None = Field(
+        None, description="false disables the account and revokes every token it holds")
 
 
 class UserCreate(BaseModel):
@@ -173,6 +179,7 @@ class ProblemSpecOut(BaseModel):
     points: float
     manual: bool
     training: bool
+    dataset: str | None = None
 
 
 class AssignmentOut(AssignmentBase):
@@ -181,6 +188,9 @@ class AssignmentOut(AssignmentBase):
     slug: str
     problems: list[ProblemSpecOut] = []
     my_due_at: datetime | None = None
+    warnings: list[str] = Field(
+        [], description="on creation: what will not grade as expected, such as data sets "
+                        "not installed on the workers")
 
 
 class ExtensionCreate(BaseModel):

@@ -27,15 +27,19 @@ def verify_password(password: str, hashed: str | None) -> bool:
         return False
 
 
-def create_access_token(user_id: int, secret: str, minutes: int) -> str:
+def create_access_token(user_id: int, secret: str, minutes: int, epoch: int = 0) -> str:
+    """A JWT for ``user_id``, valid until it expires or the user's token epoch moves on."""
     now = datetime.now(UTC)
     claims = {"sub": str(user_id), "iat": now, "exp": now + timedelta(minutes=minutes),
-              "typ": "access"}
+              "typ": "access", "ep": epoch}
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def decode_access_token(token: str, secret: str) -> int | None:
-    """The user id, or None for an expired, forged or foreign token."""
+def decode_access_token(token: str, secret: str) -> tuple[int, int] | None:
+    """``(user id, token epoch)``, or None for an expired, forged or foreign token.
+
+    Tokens issued before epochs existed carry none and count as epoch 0.
+    """
     try:
         claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp"]})
     except jwt.PyJWTError:
@@ -43,8 +47,8 @@ def decode_access_token(token: str, secret: str) -> int | None:
     if claims.get("typ") != "access":
         return None
     try:
-        return int(claims["sub"])
-    except (KeyError, ValueError):
+        return int(claims["sub"]), int(claims.get("ep", 0))
+    except (KeyError, TypeError, ValueError):
         return None
 
 

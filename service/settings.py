@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     sandbox: bool = True
     # Sandboxes each worker process keeps started ahead of the next submission (0: none).
     warm_sandboxes: int = 1
+    # The trusted grading process (not the sandbox) may use this much memory; past it the job
+    # ends as a grader-limit error and the worker carries on. 0: grade in the worker itself.
+    grader_memory_limit_mb: int = Field(3072, ge=0)
     split_training: bool = True
     lease_seconds: float = 60.0
     max_tries: int = 3

@@ -22,18 +22,23 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
+from collections.abc import Sequence
 from typing import Any
 
 from celery import Celery, signals
+from celery.worker.control import control_command
 from kombu import Queue
 
 from service.context import Context, build_context
 from service.services.queue import Sweeper
 from service.services.runner import process_job
+from service.services.workers import INSPECT_TIMEOUT_S, missing_locally
 from service.settings import Settings
 
 log = logging.getLogger("dlgrade.worker")
 TASK = "dlgrade.grade"
+DATASETS_COMMAND = "dlgrade_datasets"
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -60,13 +65,52 @@ def celery_config(settings: Settings) -> dict[str, Any]:
 
 
 class CeleryBroker:
-    """Publishes to Redis; fails fast (no retries) so the outbox row waits for the sweep."""
+    """Publishes to Redis; fails fast (no retries) so the outbox row waits for the sweep.
+
+    It also asks the workers, over the broker's control channel, which queues they
+    consume and which data sets they have (:mod:`service.services.workers`).
+    """
+
+    CACHE_S = 10.0  # /readyz is polled every few seconds: do not broadcast each time
 
     def __init__(self, app: Celery) -> None:
         self.app = app
+        self._seen: tuple[float, dict[str, list[str]]] | None = None
 
     def send(self, queue: str, payload: dict[str, Any]) -> None:
         self.app.send_task(TASK, kwargs=payload, queue=queue, retry=False)
+
+    def consumers(self) -> dict[str, list[str]]:
+        if self._seen is not None and time.monotonic() - self._seen[0] < self.CACHE_S:
+            return self._seen[1]
+        out: dict[str, list[str]] = {q.name: [] for q in self.app.conf.task_queues}
+        try:
+            replies = self.app.control.inspect(timeout=INSPECT_TIMEOUT_S).active_queues() or {}
+        except Exception as exc:  # the broker is down: /readyz reports Redis itself
+            log.warning("could not ask the workers for their queues: %s", exc)
+            replies = {}
+        for worker, queues in replies.items():
+            for q in queues or []:
+                out.setdefault(q.get("name", ""), []).append(worker)
+        self._seen = (time.monotonic(), out)
+        return out
+
+    def missing_datasets(self, names: Sequence[str]) -> dict[str, list[str]]:
+        try:
+            replies = self.app.control.broadcast(
+                DATASETS_COMMAND, arguments={"names": list(names)}, reply=True,
+                timeout=INSPECT_TIMEOUT_S) or []
+        except Exception as exc:
+            log.warning("could not ask the workers for their data sets: %s", exc)
+            return {}
+        return {worker: list(answer.get("missing", [])) for reply in replies
+                for worker, answer in reply.items() if isinstance(answer, dict)}
+
+
+@control_command(args=[("names", list)], signature="names")  # type: ignore[misc]
+def dlgrade_datasets(state: Any, names: list[str] | None = None) -> dict[str, list[str]]:
+    """Worker side of :meth:`CeleryBroker.missing_datasets`: what this machine lacks."""
+    return {"missing": missing_locally(names or [])}
 
 
 def create_celery(settings: Settings, ctx: Context | None = None) -> Celery:

@@ -92,6 +92,12 @@ def run_problem(assignment: Assignment, spec: ProblemSpec, session: Session,
     ctx = Context(seed=seed, problem_id=spec.id, rng=problem_rng(seed, spec.id),
                   files=session.submission.data_files)
     try:
+        # Names first: a missing function is the student's to fix whatever the grader lacks,
+        # and "skipped" would hide it until the data set is installed.
+        missing = _missing_names(spec, session)
+        if missing:
+            result.checks.append(CheckResult.failed("names", join(missing, hint), hidden=False))
+            return result
         if spec.dataset:
             from ..datasets import DatasetMissing, load
             try:
@@ -99,10 +105,6 @@ def run_problem(assignment: Assignment, spec: ProblemSpec, session: Session,
             except DatasetMissing as exc:
                 result.skipped_reason = str(exc)
                 return result
-        missing = _missing_names(spec, session)
-        if missing:
-            result.checks.append(CheckResult.failed("names", join(missing, hint), hidden=False))
-            return result
         session.ensure()  # (re)starting the sandbox is not charged to the problem's budget
         student = Student(session, time.monotonic() + spec.timeout_s, spec.timeout_s)
         for check in spec.func(student, ctx):
@@ -122,6 +124,8 @@ def run_problem(assignment: Assignment, spec: ProblemSpec, session: Session,
         session.close()
     except SubmissionError as exc:
         result.checks.append(CheckResult.failed("run", str(exc)))
+    except MemoryError:
+        raise  # the grader's own ceiling: the whole job stops (service/isolation.py)
     except Exception:
         incident = uuid.uuid4().hex[:10]
         log.exception("internal grading error %s in %s/%s", incident, assignment.slug, spec.id)

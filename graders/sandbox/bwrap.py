@@ -13,6 +13,7 @@ arrive over the request channel.
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import subprocess
 from pathlib import Path
@@ -166,8 +167,13 @@ class BwrapSandbox(HarnessProcess):
 
         lim = self.limits
         cpu = int(lim.cpu_s) + 1
+        # The grading process may run under a data ceiling of its own (service/isolation.py);
+        # the student's memory is the cgroup's to limit, so the soft limit goes back up.
+        _, data = resource.getrlimit(resource.RLIMIT_DATA)
+        data_limit = "unlimited" if data == resource.RLIM_INFINITY else str(data)
         command = [
             "prlimit", f"--cpu={cpu}:{cpu + 1}", f"--fsize={lim.file_bytes}",
+            f"--data={data_limit}:{data_limit}",
             f"--nofile={lim.open_files}", "--core=0", f"--nproc={lim.pids}", "--",
             "setpriv", f"--reuid={self.slot.uid}", f"--regid={self.slot.uid}",
             "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--",

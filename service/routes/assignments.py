@@ -34,6 +34,7 @@ from service.services.errors import Conflict
 from service.services.gradebook import statistics_for
 from service.services.policy import window
 from service.services.queue import relay
+from service.services.workers import WorkerView, dataset_warnings
 from service.views import (
     assignment_out,
     scores_by_submission,
@@ -107,7 +108,11 @@ def create_assignment(body: S.AssignmentCreate, access: CourseInstructor, ctx: C
     _check_dates(a)
     session.add(a)
     session.commit()
-    return assignment_out(a, _problems(ctx, a.slug))
+    out = assignment_out(a, _problems(ctx, a.slug))
+    info = known_slug(ctx.grader, a.slug)
+    view = ctx.broker if isinstance(ctx.broker, WorkerView) else None
+    out.warnings = dataset_warnings(view, info.problems if info else [])
+    return out
 
 
 @router.get("/courses/{course_id}/assignments", response_model=list[S.AssignmentOut])

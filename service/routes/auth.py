@@ -12,6 +12,7 @@ from service import schemas as S
 from service.deps import DB, Ctx, CurrentUser, require_admin
 from service.models import ApiToken, User, utcnow
 from service.security import create_access_token, hash_password, new_api_token, verify_password
+from service.services.accounts import revoke_tokens
 
 router = APIRouter(tags=["auth"])
 
@@ -24,7 +25,8 @@ def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], ctx: Ctx, sessi
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong email or password",
                             headers={"WWW-Authenticate": "Bearer"})
     minutes = ctx.settings.access_token_minutes
-    return S.Token(access_token=create_access_token(user.id, ctx.secret, minutes),
+    return S.Token(access_token=create_access_token(user.id, ctx.secret, minutes,
+                                                    user.token_epoch),
                    expires_in=minutes * 60)
 
 
@@ -38,6 +40,7 @@ def change_password(body: S.PasswordChange, user: CurrentUser, session: DB) -> N
     if not verify_password(body.current_password, user.password_hash):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "the current password is wrong")
     user.password_hash = hash_password(body.new_password)
+    revoke_tokens(session, user)  # whoever had a token from the old password loses it
     session.commit()
 
 
@@ -49,6 +52,23 @@ def create_user(body: S.UserCreate, session: DB) -> User:
     user = User(email=body.email.lower(), name=body.name, role=body.role,
                 password_hash=hash_password(body.password))
     session.add(user)
+    session.commit()
+    return user
+
+
+@router.patch("/users/{user_id}", response_model=S.UserOut)
+def update_user(user_id: int, body: S.UserUpdate, admin: Annotated[User, Depends(require_admin)],
+                session: DB) -> User:
+    """Disable (or enable again) an account; disabling revokes every token it holds."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no user {user_id}")
+    if body.is_active is not None and body.is_active != user.is_active:
+        if not body.is_active and user.id == admin.id:
+            raise HTTPException(status.HTTP_409_CONFLICT, "you cannot disable your own account")
+        user.is_active = body.is_active
+        if not body.is_active:
+            revoke_tokens(session, user)
     session.commit()
     return user
 

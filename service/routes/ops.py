@@ -8,6 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from service.deps import Ctx
+from service.services.workers import WorkerView, idle_queues
 
 router = APIRouter(tags=["operations"])
 
@@ -20,7 +21,13 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(ctx: Ctx) -> JSONResponse:
-    """Ready to take uploads: the database answers and, with a broker, Redis does too."""
+    """Ready to take uploads: the database answers and, with a broker, Redis does too.
+
+    ``workers`` says whether every queue has a worker consuming it. A queue with
+    none makes the status ``degraded`` but not 503: uploads are still kept and
+    graded once a worker is back, and taking every API replica out of a load
+    balancer would stop students from reading their results too.
+    """
     checks: dict[str, str] = {}
     try:
         with ctx.engine.connect() as conn:
@@ -38,8 +45,12 @@ def readyz(ctx: Ctx) -> JSONResponse:
         except Exception as exc:
             checks["redis"] = f"error: {type(exc).__name__}"
     ok = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
-                        status_code=200 if ok else 503)
+    status = "ok" if ok else "unavailable"
+    if ok and isinstance(ctx.broker, WorkerView):
+        idle = idle_queues(ctx.broker)
+        checks["workers"] = f"no worker consumes {', '.join(idle)}" if idle else "ok"
+        status = "degraded" if idle else status
+    return JSONResponse({"status": status, "checks": checks}, status_code=200 if ok else 503)
 
 
 @router.get("/metrics", response_class=Response)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import queue as queue_mod
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -64,8 +64,12 @@ def relay(ctx: Context, limit: int = 100) -> int:
     return sent
 
 
-def fail_job(session: Session, job: GradingJob, reason: str) -> None:
-    """Give up on a job: the run and submission show an infrastructure error with a reference."""
+def fail_job(session: Session, job: GradingJob, reason: str, what: str = "") -> None:
+    """Give up on a job: the run and submission show an infrastructure error with a reference.
+
+    ``reason`` is for operators (logs, the job row); ``what``, when given, is a
+    sentence safe to show everyone that says which part of the service failed.
+    """
     now = utcnow()
     job.status, job.finished_at, job.last_error = "error", now, reason
     job.lease_token = None
@@ -75,8 +79,9 @@ def fail_job(session: Session, job: GradingJob, reason: str) -> None:
     run.status, run.finished_at = "error", now
     sub.status, sub.finished_at = "error", now
     sub.error_kind = "infrastructure"
-    sub.error_message = (f"internal grading error (reference job-{job.id}); "
-                         "your submission is kept and an instructor can regrade it")
+    sub.error_message = (f"internal grading error (reference job-{job.id})"
+                         + (f": {what}" if what else "")
+                         + "; your submission is kept and an instructor can regrade it")
     log.error("job failed for good", extra={"submission_id": sub.id, "job_id": job.id,
                                             "reason": reason})
 
@@ -133,21 +138,30 @@ def sweep(ctx: Context) -> dict[str, int]:
     return counts
 
 
-def recover_local(ctx: Context) -> int:
+def recover_local(ctx: Context) -> dict[str, int]:
     """Embedded start-up: the in-memory queue died with the last process, so send all again.
 
     Only this process grades in embedded mode, so a job still ``running`` belonged to
-    the process that stopped; it resumes from the problems it had committed.
+    the process that stopped; it resumes from the problems it had committed. The try
+    limit applies as in :func:`sweep`: a job that took the process down ``max_tries``
+    times ends as an infrastructure error instead of taking it down again at every start.
     """
+    counts = {"requeued": 0, "failed": 0}
     with ctx.sessions() as session:
         jobs = session.scalars(select(GradingJob).where(
             GradingJob.status.in_(["queued", "running"]))).all()
         for job in jobs:
+            if job.status == "running" and job.tries >= ctx.settings.max_tries:
+                fail_job(session, job, f"the service stopped while grading it {job.tries} "
+                                       "times (killed or crashed mid-grade)")
+                counts["failed"] += 1
+                continue
             job.status, job.lease_token, job.lease_owner = "queued", None, None
             add_send(session, job)
+            counts["requeued"] += 1
         session.commit()
     relay(ctx)
-    return len(jobs)
+    return counts
 
 
 class LocalBroker:
@@ -157,7 +171,7 @@ class LocalBroker:
         self._handler = handler
         self._queues: dict[str, queue_mod.Queue[dict[str, Any] | None]] = {
             q: queue_mod.Queue() for q in queues}
-        self._threads: list[threading.Thread] = []
+        self._threads: dict[str, threading.Thread] = {}
 
     def send(self, queue: str, payload: dict[str, Any]) -> None:
         self._queues[queue].put(payload)
@@ -166,13 +180,23 @@ class LocalBroker:
         for name, q in self._queues.items():
             t = threading.Thread(target=self._run, args=(q,), name=f"dlgrade-{name}", daemon=True)
             t.start()
-            self._threads.append(t)
+            self._threads[name] = t
 
     def stop(self) -> None:
         for q in self._queues.values():
             q.put(None)
-        for t in self._threads:
+        for t in self._threads.values():
             t.join(timeout=5)
+
+    def consumers(self) -> dict[str, list[str]]:
+        """A queue is consumed while its thread lives."""
+        return {name: ["embedded"] if (t := self._threads.get(name)) and t.is_alive() else []
+                for name in self._queues}
+
+    def missing_datasets(self, names: Sequence[str]) -> dict[str, list[str]]:
+        from service.services.workers import missing_locally
+
+        return {"embedded": missing_locally(names)}
 
     def _run(self, q: queue_mod.Queue[dict[str, Any] | None]) -> None:
         while (payload := q.get()) is not None:

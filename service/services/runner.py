@@ -10,12 +10,14 @@ re-queued after a crash resumes: problems already written are not graded again.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import socket
 import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
@@ -25,6 +27,7 @@ from sqlalchemy.orm import Session
 from graders.results import ProblemResult as EngineProblem
 from service.context import Context
 from service.grading import grader_version
+from service.isolation import GraderLimit
 from service.logs import log_context
 from service.models import (
     CheckResult,
@@ -44,6 +47,14 @@ class LeaseLost(Exception):
     """Another worker owns this job now; drop everything this one computed."""
 
 
+class StoredFilesUnreadable(Exception):
+    """This worker cannot read what the API stored: its fault (a volume, a path), not the
+    student's, so the job is retried and never graded as an unreadable submission."""
+
+    what = ("the grading worker could not read the files stored for this submission (an "
+            "operator must give the workers the API's submissions directory)")
+
+
 @dataclass
 class Claim:
     job_id: int
@@ -54,8 +65,6 @@ class Claim:
 
 
 def default_worker_id() -> str:
-    import os
-
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
@@ -226,6 +235,12 @@ def process_job(ctx: Context, submission_id: int, part: str = "all",
         except LeaseLost:
             log.warning("lease lost; results of this attempt dropped")
             return "lease-lost"
+        except GraderLimit as exc:  # the same upload would do it again: no retry
+            log.error("grading process past its memory ceiling: %s", exc)
+            return _give_back(ctx, c, f"{type(exc).__name__}: {exc}", exc.what, retry=False)
+        except StoredFilesUnreadable as exc:
+            log.error("stored files unreadable on this worker: %s", exc)
+            return _give_back(ctx, c, f"{type(exc).__name__}: {exc}", exc.what)
         except Exception as exc:
             log.exception("grading could not run")
             return _give_back(ctx, c, f"{type(exc).__name__}: {exc}")
@@ -241,6 +256,7 @@ def _grade(ctx: Context, c: Claim, beat: Heartbeat) -> str:
         assert run is not None and sub is not None
         slug, seed = sub.assignment.slug, run.seed
         paths = submission_paths(ctx.settings, sub)
+        check_stored(paths, [f.size for f in sub.files])
         done = set(session.scalars(select(ProblemResult.problem_id).where(
             ProblemResult.run_id == c.run_id)).all())
     todo = [p for p in c.problems if p not in done]
@@ -269,15 +285,29 @@ def _grade(ctx: Context, c: Claim, beat: Heartbeat) -> str:
     return "graded" if complete(ctx, c, version) else "part-done"
 
 
-def _give_back(ctx: Context, c: Claim, reason: str) -> str:
+def check_stored(paths: list[Path], sizes: list[int]) -> None:
+    """Every stored file is there, readable, and as large as when it was uploaded."""
+    for path, size in zip(paths, sizes, strict=True):
+        try:
+            with open(path, "rb") as f:
+                found = os.fstat(f.fileno()).st_size
+        except OSError as exc:
+            raise StoredFilesUnreadable(
+                f"{path}: {exc.strerror or type(exc).__name__} (does this worker use the API's "
+                "submissions directory, DLGRADE_SUBMISSIONS_PATH or DLGRADE_STATE_DIR?)") from exc
+        if found != size:
+            raise StoredFilesUnreadable(f"{path}: {found} bytes on disk, {size} uploaded")
+
+
+def _give_back(ctx: Context, c: Claim, reason: str, what: str = "", retry: bool = True) -> str:
     """Grading could not run (sandbox missing, bug): retry elsewhere until the cap, then fail."""
     with ctx.sessions() as session:
         job = session.get(GradingJob, c.job_id, with_for_update=True)
         if job is None or job.lease_token != c.token:
             return "lease-lost"
         job.last_error = reason[:2000]
-        if job.tries >= ctx.settings.max_tries:
-            fail_job(session, job, reason)
+        if job.tries >= ctx.settings.max_tries or not retry:
+            fail_job(session, job, reason, what)
             session.commit()
             return "error"
         job.status, job.lease_token, job.lease_owner = "queued", None, None

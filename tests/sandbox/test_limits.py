@@ -277,3 +277,18 @@ def test_rlimits_are_set_from_the_limits(sandbox):
     assert rlimit == {"cpu": (cpu, cpu + 1), "fsize": (lim.file_bytes, lim.file_bytes),
                       "core": (0, 0), "nproc": (lim.pids, lim.pids),
                       "nofile": (lim.open_files, lim.open_files)}
+
+
+def test_the_graders_own_memory_ceiling_does_not_reach_the_sandbox():
+    """The grading process runs under a data rlimit (service/isolation.py); the student's
+    memory is the cgroup's to limit, so the sandbox starts without that ceiling."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    resource.setrlimit(resource.RLIMIT_DATA, (8192 * MiB, hard))
+    try:
+        with open_harness(Limits()) as proc:
+            resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
+            assert value(proc, "resource:getrlimit", resource.RLIMIT_DATA) == (hard, hard)
+    finally:
+        resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))

@@ -110,7 +110,8 @@ class RecordingBroker:
 def settings(pg_url: str, tmp_path: Path) -> Settings:
     return Settings(database_url=pg_url, redis_url=None, state_dir=tmp_path / "data",
                     secret_key=SecretStr("test-secret-" + "x" * 32), grader="fakes:FakeGrader",
-                    lease_seconds=30, queue_prefix=queue_prefix(), log_json=False)
+                    lease_seconds=30, queue_prefix=queue_prefix(), log_json=False,
+                    grader_memory_limit_mb=0)  # in-process; test_svc_isolation covers the child
 
 
 @pytest.fixture

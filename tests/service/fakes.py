@@ -4,12 +4,15 @@ The end-to-end tests use the real engine; these tests need to control time
 (a slow problem to kill a worker in) and to count how often grading ran.
 Behaviour is read from the submitted text: ``p1`` passes problem p1, ``p2``
 and ``secret`` pass p2's visible and hidden checks, ``t1`` passes training
-problem t1, ``crash`` makes grading impossible (as a missing sandbox would).
+problem t1, ``crash`` makes grading impossible (as a missing sandbox would),
+``grader-hog`` allocates far more memory than a grader should, and ``grader-dies``
+kills the grading process.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,7 +23,7 @@ from service.grading import AssignmentInfo, ProblemInfo
 
 SLUG = "fake-a1"
 PROBLEMS = [ProblemInfo("p1", 2.0), ProblemInfo("p2", 3.0), ProblemInfo("m1", 4.0, manual=True),
-            ProblemInfo("t1", 2.0, training=True)]
+            ProblemInfo("t1", 2.0, training=True, dataset="mnist")]
 
 
 class FakeGrader:
@@ -41,9 +44,22 @@ class FakeGrader:
               problems: Sequence[str] | None,
               on_problem: Callable[[ProblemResult], None]) -> Grade:
         self.calls += 1
-        text = "\n".join(Path(p).read_text() for p in paths)
+        try:
+            text = "\n".join(Path(p).read_text() for p in paths)
+        except OSError as exc:  # as the engine does: every problem says the upload is unreadable
+            out = [ProblemResult(spec.id, spec.points, error_reason=f"The submission could not "
+                                 f"be read: {exc}") for spec in PROBLEMS
+                   if problems is None or spec.id in problems]
+            for r in out:
+                on_problem(r)
+            return Grade(slug, seed, out)
         if "crash" in text:
             raise SandboxUnavailable("bubblewrap is not installed")
+        if "grader-hog" in text:  # what an unbounded reply does to the grader's memory
+            hog = bytearray(int(os.environ.get("FAKE_GRADER_HOG_MB", "2048")) << 20)
+            hog[::4096] = b"x" * len(hog[::4096])
+        if "grader-dies" in text:
+            os.kill(os.getpid(), signal.SIGKILL)
         sleep = float(os.environ.get("FAKE_GRADER_SLEEP", "0"))
         log = os.environ.get("FAKE_GRADER_LOG")
         out = []

@@ -89,3 +89,52 @@ def test_admin_creates_accounts_with_roles(client: TestClient, world: World) -> 
     start = time.monotonic()
     assert "access_token" in login(client, "eve@example.org", "longenough")
     assert time.monotonic() - start < 5
+
+
+def _me(client: TestClient, token: object) -> int:
+    return client.get("/api/v1/users/me",
+                      headers={"Authorization": f"Bearer {token}"}).status_code
+
+
+def test_password_change_revokes_earlier_access_and_api_tokens(client: TestClient,
+                                                               world: World) -> None:
+    world.add_user("dora", password="correct horse")
+    old_jwt = login(client, "dora@example.org", "correct horse")["access_token"]
+    old_api = world.tokens["dora"]
+    other_user = world.tokens["alice"]
+    assert _me(client, old_jwt) == 200 and _me(client, old_api) == 200
+    r = client.put("/api/v1/users/me/password", headers={"Authorization": f"Bearer {old_jwt}"},
+                   json={"current_password": "correct horse", "new_password": "battery staple"})
+    assert r.status_code == 204
+    assert _me(client, old_jwt) == 401 and _me(client, old_api) == 401
+    new_jwt = login(client, "dora@example.org", "battery staple")["access_token"]
+    assert _me(client, new_jwt) == 200 and _me(client, other_user) == 200
+    created = client.post("/api/v1/auth/api-tokens", json={"name": "ci"},
+                          headers={"Authorization": f"Bearer {new_jwt}"}).json()["token"]
+    assert _me(client, created) == 200
+
+
+def test_an_admin_disabling_a_user_revokes_every_token_for_good(client: TestClient,
+                                                                world: World) -> None:
+    world.add_user("dora", password="correct horse")
+    uid = world.ids["dora"]
+    jwt_token = login(client, "dora@example.org", "correct horse")["access_token"]
+    api_token = world.tokens["dora"]
+    assert client.patch(f"/api/v1/users/{uid}", headers=world.h("inst_a"),
+                        json={"is_active": False}).status_code == 403
+    r = client.patch(f"/api/v1/users/{uid}", headers=world.h("admin"), json={"is_active": False})
+    assert r.status_code == 200 and r.json()["is_active"] is False
+    assert _me(client, jwt_token) == 401 and _me(client, api_token) == 401
+    assert client.post("/api/v1/auth/token", data={
+        "username": "dora@example.org", "password": "correct horse"}).status_code == 401
+    r = client.patch(f"/api/v1/users/{uid}", headers=world.h("admin"), json={"is_active": True})
+    assert r.status_code == 200 and r.json()["is_active"] is True
+    # enabled again: a new login works, the tokens from before the disabling still do not
+    assert _me(client, jwt_token) == 401 and _me(client, api_token) == 401
+    assert _me(client, login(client, "dora@example.org", "correct horse")["access_token"]) == 200
+
+
+def test_an_admin_cannot_disable_their_own_account(client: TestClient, world: World) -> None:
+    r = client.patch(f"/api/v1/users/{world.ids['admin']}", headers=world.h("admin"),
+                     json={"is_active": False})
+    assert r.status_code == 409 and _me(client, world.tokens["admin"]) == 200

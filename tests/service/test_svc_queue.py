@@ -194,9 +194,39 @@ def test_embedded_start_resends_what_the_last_process_left(
     sid = upload(client, world, "alice").json()["id"]
     assert claim(ctx, sid, "quick", "the-process-that-stopped") is not None
     broker.sent.clear()  # the in-memory queue is gone with that process
-    assert recover_local(ctx) == 2
+    assert recover_local(ctx) == {"requeued": 2, "failed": 0}
     grade_all(ctx, broker)
     assert _results(ctx, sid) == ["m1", "p1", "p2", "t1"]
+
+
+def test_embedded_start_ends_a_job_that_killed_the_process_max_tries_times(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    """A submission that takes the process down must not take it down at every restart."""
+    from service.services.queue import recover_local
+
+    deadly = upload(client, world, "alice").json()["id"]
+    second = upload(client, world, "bob").json()["id"]
+    for i in range(ctx.settings.max_tries):  # each start claimed it, then the process died
+        if i:
+            assert recover_local(ctx)["failed"] == 0
+        assert claim(ctx, deadly, "quick", "the-process-that-died") is not None
+    assert claim(ctx, second, "quick", "the-process-that-died") is not None
+    broker.sent.clear()
+    assert recover_local(ctx) == {"requeued": 3, "failed": 1}
+    sent = [(p["submission_id"], p["part"]) for _, p in broker.sent]
+    assert (deadly, "quick") not in sent and sent.count((second, "quick")) == 1
+    with ctx.sessions() as s:
+        sub = s.get(Submission, deadly)
+        assert sub is not None and sub.status == "error" and sub.error_kind == "infrastructure"
+        job = s.scalars(select(GradingJob).where(GradingJob.submission_id == deadly,
+                                                 GradingJob.part == "quick")).one()
+        assert job.status == "error" and job.tries == ctx.settings.max_tries
+    grade_all(ctx, broker)  # the one below the limit is graded on its next try
+    with ctx.sessions() as s:
+        job = s.scalars(select(GradingJob).where(GradingJob.submission_id == second,
+                                                 GradingJob.part == "quick")).one()
+        assert job.status == "done" and job.tries == 2
+    assert _results(ctx, second) == ["m1", "p1", "p2", "t1"]
 
 
 def test_regrade_cancels_the_pending_part_of_a_failed_run(

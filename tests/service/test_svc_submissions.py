@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from pathlib import Path
 
 from conftest import RecordingBroker, World, upload
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from service.context import Context
+from service.context import Context, build_context
 from service.models import Assignment, GradingJob, Outbox, ProblemResult, Submission, utcnow
 from service.services.runner import process_job
+from service.settings import Settings
 
 
 def grade_all(ctx: Context, broker: RecordingBroker) -> list[str]:
@@ -116,6 +118,32 @@ def test_grading_error_retries_then_marks_infrastructure_error(
     listed = client.get(f"/api/v1/assignments/{world.ids['a1']}/submissions?status=error",
                         headers=world.h("inst_a")).json()
     assert [(x["id"], x["error_kind"]) for x in listed] == [(sid, "infrastructure")]
+
+
+def test_worker_that_cannot_read_the_stored_files_is_an_infrastructure_error(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker,
+        settings: Settings, tmp_path: Path) -> None:
+    """A worker started with another state directory must not grade the upload 0 points."""
+    sid = upload(client, world, "alice").json()["id"]
+    elsewhere = build_context(settings.model_copy(update={"state_dir": tmp_path / "other"}),
+                              broker=broker)
+    try:
+        outcomes = grade_all(elsewhere, broker)
+    finally:
+        elsewhere.close()
+    assert outcomes.count("error") == 2 and outcomes.count("graded") == 0
+    with ctx.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(ProblemResult)) == 0
+        jobs = s.scalars(select(GradingJob).where(GradingJob.submission_id == sid)).all()
+        assert all(j.tries == ctx.settings.max_tries for j in jobs)
+        assert all("DLGRADE_SUBMISSIONS_PATH" in (j.last_error or "") for j in jobs)
+    res = client.get(f"/api/v1/submissions/{sid}", headers=world.h("alice")).json()
+    assert res["status"] == "error" and res["error_kind"] == "infrastructure"
+    assert "could not read the files stored" in res["error"]
+    assert str(tmp_path) not in res["error"]  # server paths stay in the operators' logs
+    listed = client.get(f"/api/v1/assignments/{world.ids['a1']}/submissions?status=error",
+                        headers=world.h("inst_a")).json()
+    assert [x["id"] for x in listed] == [sid]
 
 
 def test_results_appear_problem_by_problem(client: TestClient, world: World, ctx: Context,
