@@ -106,10 +106,11 @@ def check_assignment(assignment: Assignment, solution: Sequence[tuple[Path, str]
                                 [ProblemStrength(p.id) for p in graded], skipped=sorted(skipped))
         by_id = {p.id: p for p in report.problems}
         for path, name in solution:
-            for source, rebuild in _units(path, name):
-                tops = {s.owner for s in sites(source)}
+            units = _units(path, name)
+            uses = _uses([source for source, _ in units])
+            for source, rebuild in units:
                 for site in sites(source):
-                    affected = [p for p in graded if _grades(p, name, site.owner, tops)]
+                    affected = [p for p in graded if _grades(p, name, site.owner, uses)]
                     if not affected:
                         report.unowned += 1
                         continue
@@ -156,16 +157,41 @@ def _units(path: Path, name: str) -> list[tuple[str, Callable[[str], str]]]:
     return units
 
 
-def _grades(problem: ProblemSpec, file: str, owner: str, tops: set[str]) -> bool:
-    """Does ``problem`` grade ``owner`` of ``file``? By its ``needs``, or else by its id:
-    ``layers.affine_forward`` grades that function of ``layers.py`` (or of any file),
-    ``neural_net.loss`` (no top-level ``loss``) the whole of ``neural_net.py``."""
+def _uses(sources: Sequence[str]) -> dict[str, set[str]]:
+    """Top-level function and class -> the top-level names it uses (a call graph, by name)."""
+    trees = [ast.parse(src) for src in sources]
+    tops = {n.name for t in trees for n in t.body
+            if isinstance(n, ast.FunctionDef | ast.ClassDef)}
+    uses: dict[str, set[str]] = {}
+    for tree in trees:
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.ClassDef):
+                names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+                uses[node.name] = (names & tops) - {node.name}
+    return uses
+
+
+def _reached(start: Sequence[str], uses: dict[str, set[str]]) -> set[str]:
+    seen, todo = set(start), list(start)
+    while todo:
+        for used in uses.get(todo.pop(), ()):
+            if used not in seen:
+                seen.add(used)
+                todo.append(used)
+    return seen
+
+
+def _grades(problem: ProblemSpec, file: str, owner: str, uses: dict[str, set[str]]) -> bool:
+    """Does ``problem`` grade ``owner`` of ``file``? By its ``needs`` and what they call, or
+    else by its id: ``layers.affine_forward`` grades that function of ``layers.py`` (or of
+    any file) and what it calls, ``neural_net.loss`` (no top-level ``loss``) the whole of
+    ``neural_net.py``."""
     if problem.needs:
-        return owner in problem.needs
+        return owner in _reached(problem.needs, uses)
     stem, _, rest = problem.id.partition(".")
-    if rest == owner:
-        return True
-    return stem == Path(file).stem and rest not in tops
+    if rest in uses:
+        return owner in _reached([rest], uses)
+    return stem == Path(file).stem
 
 
 def _accepted(assignment: Assignment, mutant: Mutant, problems: Sequence[ProblemSpec]

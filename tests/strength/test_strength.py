@@ -106,3 +106,15 @@ def test_the_cli_exits_zero_for_a_strong_bundle_and_one_for_a_weak_one(tmp_path:
                           cwd=REPO, capture_output=True, text=True, env=env, timeout=300)
     assert weak.returncode == 1
     assert "survived affine_forward" in weak.stdout
+
+
+def test_a_helper_is_mutated_for_the_problems_whose_functions_call_it():
+    from graders.spec import ProblemSpec
+    from graders.strength.check import _grades, _uses
+
+    uses = _uses(["def helper(x):\n    return x + 1\n"
+                  "def graded(x):\n    return helper(x) * 2\n"
+                  "def unrelated(x):\n    return x - 1\n"])
+    problem = ProblemSpec("graded", 1.0, needs=("graded",))
+    assert _grades(problem, "a.py", "helper", uses)
+    assert not _grades(problem, "a.py", "unrelated", uses)
