@@ -68,6 +68,7 @@ from graders.checks import (
     unchanged,
     zero_upstream,
 )
+from graders.checks._validate import Invalid, real_array
 from graders.engine.errors import StudentRaised, WrongValue
 from graders.engine.proxy import Remote, Student, as_array
 from graders.results import CheckResult
@@ -645,6 +646,31 @@ def _histories(label: str, stats: Any, iters: int) -> CheckResult:
     if size != iters:
         return CheckResult.failed(label, f"{label}: loss_history should hold one loss per "
                                          f"iteration ({iters}); got {size}.")
+    try:
+        loss_values = real_array(np.asarray(losses), (iters,))
+    except (Invalid, ValueError, TypeError):  # not one number each: neural_net.loss says why
+        loss_values = np.ones(iters)
+    if loss_values.shape == (iters,) and (
+            not np.all(np.isfinite(loss_values)) or np.any(loss_values <= 0)):
+        return CheckResult.failed(label, f"{label}: every entry of loss_history is a "
+                                         "cross-entropy loss, finite and above 0.")
+    # The toy set has 5 images and batches of 200: every iteration ends an epoch.
+    for key in ("train_acc_history", "val_acc_history"):
+        values = stats[key]
+        n = len(values) if isinstance(values, list | tuple | np.ndarray) else None
+        if n != iters:
+            return CheckResult.failed(label, (
+                f"{label}: {key} should hold one accuracy per epoch; with 5 training images "
+                f"an epoch is one iteration (iterations_per_epoch = max(num_train / "
+                f"batch_size, 1)), so {iters} entries; got {n}."))
+        try:
+            acc = real_array(np.asarray(values), (iters,))
+        except (Invalid, ValueError, TypeError):
+            return CheckResult.failed(label, f"{label}: {key} should hold numbers.")
+        if np.any((acc < 0) | (acc > 1)):
+            return CheckResult.failed(label, (
+                f"{label}: {key} holds {float(np.max(acc)):g}; an accuracy is the fraction of "
+                "labels predicted right, between 0 and 1 (np.mean, not np.sum)."))
     return CheckResult.passed(label, "returns loss, training and validation histories.")
 
 
@@ -831,7 +857,7 @@ def _fcn_case(ctx: Context, hidden: Sequence[int], d: int, c: int
     return _fc_params((d, *hidden, c), ctx, x), x, ctx.rng.integers(c, size=n)
 
 
-@problem("fc_net.FullyConnectedNet", points=4, checks=13)
+@problem("fc_net.FullyConnectedNet", points=4, checks=14)
 def fully_connected_net(student: Student, ctx: Context) -> Checks:
     """Parameters and dtype, initial loss near log(C), gradient checks with reg 0 and 3.14."""
     files = Files(student)
@@ -891,6 +917,11 @@ def _fcn_checks(files: Files, ctx: Context) -> Checks:
                 ("its input X", x, after[0]), ("its input y", y, after[1]),
                 ("params", params, _params(what, model))])
     yield changed
+    # Without y, loss returns the scores (what predict and the solver's accuracy use).
+    files.student.provided("probes:set_params", model, params)
+    want = _reference_fc(ref_fc.FullyConnectedNet, params, 0.0, len(hidden) + 1).loss(x)
+    yield close("FullyConnectedNet.loss(X) without y: the scores", model.call("loss", x),
+                np.asarray(want), hint="With y None, loss returns the class scores (N, C).")
 
 
 def _fcn_structure(build: str, params: dict[str, Any], shapes: dict[str, tuple[int, ...]]
