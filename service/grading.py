@@ -32,6 +32,7 @@ class AssignmentInfo:
     slug: str
     title: str
     problems: list[ProblemInfo]
+    graded_files: tuple[str, ...] = ()  # an upload with none of these is refused
 
 
 class Grader(Protocol):
@@ -65,7 +66,7 @@ class EngineGrader:
         a = registry.get(slug)
         return AssignmentInfo(a.slug, a.title, [
             ProblemInfo(p.id, float(p.points), bool(p.manual), bool(getattr(p, "training", False)))
-            for p in a.problems])
+            for p in a.problems], a.graded_files)
 
     def slugs(self) -> list[str]:
         from graders.assignments import registry
