@@ -51,6 +51,16 @@ def test_a_notebook_with_a_130_kb_line_of_spaces_loads_in_well_under_a_second(
     assert sub.sources[0].cells[0].source.startswith("x = 1\na ")
 
 
+def test_small_uploads_read_in_process_read_exactly_as_in_the_child(tmp_path: Path) -> None:
+    real = ROOT / "tests/assignments/radboud_dl_a1/submissions/correct_notebook.ipynb"
+    script = write(tmp_path / "extra.py", "%matplotlib inline\nfiles = !ls\nx = 5 % 3\n")
+    here = load_submission([real, script], UploadLimits(inline_read_bytes=1_000_000))
+    child = load_submission([real, script], UploadLimits(inline_read_bytes=0))
+    assert here == child
+    assert here.sources[1].cells[0].source == "pass\nfiles = []\nx = 5 % 3\n"
+    assert here.notes == ["extra.py: IPython lines (magics, '!' commands) were left out."]
+
+
 def test_a_code_file_over_the_code_limit_is_refused_with_its_size(tmp_path: Path) -> None:
     path = write(tmp_path / "layers.py", "x = 0\n" * 200_000)  # 1.2 MB of valid Python
     with pytest.raises(CodeTooLarge, match=r"layers\.py is 1\.2 MB; the limit is 1 MB of code "
@@ -111,5 +121,5 @@ def test_a_reader_that_cannot_finish_is_the_graders_fault_not_the_students(
         tmp_path: Path) -> None:
     path = write(tmp_path / "a.py", "x = 1\n")
     with pytest.raises(ReadingFailed, match="wall-clock") as err:
-        load_submission([path], UploadLimits(read_wall_s=0.001))
+        load_submission([path], UploadLimits(read_wall_s=0.001, inline_read_bytes=0))
     assert not isinstance(err.value, SubmissionError)
