@@ -57,7 +57,9 @@ _TEXTREAD = Path(__file__).with_name("textread.py")
 _REFUSALS: dict[Any, type[SubmissionError]] = {
     "SubmissionError": SubmissionError, "UnreadableNotebook": UnreadableNotebook,
     "CodeTooLarge": CodeTooLarge}
-_REPLY_SLACK = 4_000_000  # labels and notes: at most textread.MAX_CELLS of each, short
+# Beyond the code (6 bytes a character at worst, as \u escapes): a label and a note for each
+# of at most textread.MAX_CELLS cells, each under 2 kB with a 255-character name escaped.
+_REPLY_SLACK = 24_000_000
 
 
 @dataclass(frozen=True)
