@@ -91,11 +91,13 @@ def test_code_over_the_total_limit_is_refused_naming_where_it_was_reached(
 def test_parsing_a_megabyte_list_literal_costs_the_grader_no_memory(tmp_path: Path) -> None:
     """Parsing 1 MB of ``a,`` takes ~700 MB; it happens in the reader, not the grader."""
     path = write(tmp_path / "weights.py", "w = [" + "a," * 495_000 + "]\n")
-    probe = ("import resource, sys; from pathlib import Path\n"
+    # VmHWM, not ru_maxrss: the latter starts at the RSS of the process that forked this one.
+    probe = ("from pathlib import Path\n"
              "from graders.engine.submission import load_submission\n"
              f"sub = load_submission([Path({str(path)!r})])\n"
              "assert len(sub.sources[0].cells[0].source) > 990_000\n"
-             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n")
+             "status = Path('/proc/self/status').read_text().split('VmHWM:')[1]\n"
+             "print(int(status.split()[0]) // 1024)\n")
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
