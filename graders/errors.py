@@ -4,6 +4,8 @@
     ├── SubmissionError          the student's upload cannot be graded as given
     │   ├── UnreadableNotebook   not JSON, not nbformat 4, not UTF-8
     │   ├── UnsafeArchive        zip slip, links, bombs, too many or too large files
+    │   ├── CodeTooLarge         more code, or code more costly to parse, than the grader reads
+    │   ├── NothingToGrade       no code file, or none of the files the assignment expects
     │   └── NameNotFound         a graded name is missing from the submission
     ├── SandboxError             the untrusted process did not finish normally
     │   ├── SandboxUnavailable   bubblewrap or cgroups missing: grading cannot run
@@ -12,6 +14,7 @@
     │   ├── OutputLimit          too much data on the result channel
     │   ├── ProtocolError        the harness answered with something malformed
     │   └── SandboxCrashed       it exited or died mid-probe
+    ├── ReadingFailed            the child process that reads code failed (not the code's fault)
     ├── SpecError                an assignment spec is wrong (an instructor's bug)
     │   └── BundleError          an assignment bundle cannot be loaded; names the file
     └── UnknownAssignment        no grader has this slug
@@ -34,6 +37,14 @@ class UnreadableNotebook(SubmissionError):
 
 
 class UnsafeArchive(SubmissionError):
+    pass
+
+
+class CodeTooLarge(SubmissionError):
+    pass
+
+
+class NothingToGrade(SubmissionError):
     pass
 
 
@@ -66,6 +77,10 @@ class ProtocolError(SandboxError):
 
 
 class SandboxCrashed(SandboxError):
+    pass
+
+
+class ReadingFailed(DlgradeError):
     pass
 
 

@@ -106,6 +106,9 @@ class Assignment:
     # that path, so imports between the course's files (``from .layers import *``) work
     # however the student uploaded them: a zip of the folder, a parent folder, loose files.
     layout: tuple[str, ...] = ()
+    # The code files the problems read. An upload holding none of them can earn nothing, so
+    # the service refuses it at upload time, before it uses an attempt.
+    graded_files: tuple[str, ...] = ()
     # Installed files the sandbox must see replaced: (host file, path inside) pairs, such as
     # scikit-learn's bundled digits cut down to the training half a problem hands out.
     replacements: Callable[[], Replacements] | None = None

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
-from graders.errors import DlgradeError
+from graders.errors import DlgradeError, SubmissionError
 from service.body_limit import JsonBodyTooLarge
 from service.context import Context, build_context
 from service.isolation import IsolatedGrader
@@ -40,6 +40,11 @@ class _Api(FastAPI):
 
     def build_middleware_stack(self) -> Any:
         return JsonBodyTooLarge(super().build_middleware_stack(), self.too_large)
+
+
+def _snake(name: str) -> str:
+    """``UnreadableNotebook`` → ``unreadable_notebook``, the style of the API's other codes."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
 def _mb(n: int) -> str:
@@ -120,6 +125,9 @@ def create_app(settings: Settings, *, broker: Broker | None = None,
 
     @app.exception_handler(DlgradeError)
     async def _engine_error(_: Request, exc: DlgradeError) -> JSONResponse:
+        if isinstance(exc, SubmissionError):  # the upload's fault, said to the student
+            return JSONResponse({"detail": {"code": _snake(type(exc).__name__),
+                                            "message": str(exc)}}, status_code=422)
         log.error("engine error in a request", exc_info=exc)
         return JSONResponse({"detail": {"code": type(exc).__name__, "message": str(exc)}},
                             status_code=503)

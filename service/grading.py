@@ -33,6 +33,7 @@ class AssignmentInfo:
     slug: str
     title: str
     problems: list[ProblemInfo]
+    graded_files: tuple[str, ...] = ()  # an upload with none of these is refused
 
 
 class Grader(Protocol):
@@ -72,7 +73,7 @@ class EngineGrader:
         a = self._load(slug)
         return AssignmentInfo(a.slug, a.title, [
             ProblemInfo(p.id, float(p.points), bool(p.manual), bool(p.training), p.dataset)
-            for p in a.problems])
+            for p in a.problems], a.graded_files)
 
     def slugs(self) -> list[str]:
         from graders.assignments import registry

@@ -6,35 +6,24 @@ member by member in memory (never extracted), with the archive's declared sizes
 checked first and the bytes actually inflated counted as they come, so neither
 a crafted name nor a lying header can touch the file system or exhaust memory.
 
-Notebooks become one ``Cell`` per code cell, labelled ``"hw1.ipynb cell 14"``:
-the number is the cell's 1-based position among *all* cells, markdown included,
-which is what JupyterLab, VS Code and Colab count when they say "cell 14" (the
-``In [17]`` execution count changes with every run and is often missing).
-IPython syntax is turned into plain Python line by line, keeping line numbers,
-so a traceback in the sandbox points at the line the student sees:
-
-- ``%time stmt`` and ``%timeit [options] stmt`` keep ``stmt`` (Jupyter runs it);
-- every other line magic, ``!shell`` line, ``obj?`` help line and bare
-  automagic (``pip install x``) becomes ``pass`` at the same indentation;
-- ``x = !ls`` becomes ``x = []`` and ``x = %magic`` becomes ``x = None``, so the
-  name still exists;
-- a cell starting with ``%%time``, ``%%timeit`` or ``%%capture`` runs its body;
-  any other cell magic (``%%bash``, ``%%writefile``, ``%%html``...) drops the
-  cell and leaves a note in ``Submission.notes``.
-
-A ``.py`` file that does not parse gets the same treatment (students paste
-``%matplotlib inline`` into scripts); one that parses is left untouched.
+Code files are not read here: their bytes go to ``textread`` in a child
+process with a memory and a CPU limit, which decodes them, reads notebooks,
+turns IPython syntax into Python and parses, and answers plain JSON. Parsing
+costs far more memory than the code's size (a 20 MB list literal took 9.6 GB),
+so the grader and the API never parse student code themselves.
 """
 
 from __future__ import annotations
 
-import ast
-import codecs
 import json
+import logging
 import os
 import re
+import signal
 import stat
-import warnings
+import subprocess
+import sys
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
@@ -42,18 +31,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import nbformat
+from graders.errors import (
+    CodeTooLarge,
+    ReadingFailed,
+    SubmissionError,
+    UnreadableNotebook,
+    UnsafeArchive,
+)
 
-from graders.errors import SubmissionError, UnreadableNotebook, UnsafeArchive
+from . import textread
+from .textread import ipython_to_python
+
+__all__ = ["Cell", "SourceFile", "Submission", "UploadLimits", "arrange", "ipython_to_python",
+           "load_submission", "read_code"]
+
+log = logging.getLogger("dlgrade.engine")
 
 SourceKind = Literal["py", "notebook"]
 
 _KINDS: dict[str, SourceKind] = {".py": "py", ".ipynb": "notebook"}
 _IGNORED_PARTS = frozenset({"__pycache__", "__MACOSX"})  # dot-names are ignored too
 _IGNORED_SUFFIXES = (".pyc", ".pyo")
-_MAX_JSON_DEPTH = 100
 _CHUNK = 1 << 16
-_TOO_DEEP = object()
+_TEXTREAD = Path(__file__).with_name("textread.py")
+_REFUSALS: dict[Any, type[SubmissionError]] = {
+    "SubmissionError": SubmissionError, "UnreadableNotebook": UnreadableNotebook,
+    "CodeTooLarge": CodeTooLarge}
+# Beyond the code (6 bytes a character at worst, as \u escapes): a label and a note for each
+# of at most textread.MAX_CELLS cells, each under 2 kB with a 255-character name escaped.
+_REPLY_SLACK = 24_000_000
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,12 @@ class UploadLimits:
     The compression ratio is only checked for members larger than
     ``ratio_floor_bytes``: a small, very regular file (a CSV of zeros) packs
     far better than 100:1 and is harmless; the byte limits stop real bombs.
+
+    Code is held to far less than files: parsing takes hundreds of bytes of
+    memory per byte of code, so a course's code (tens of kB per file) passes
+    and a megabyte list literal does not. Code files of ``inline_read_bytes``
+    or less in all are read in this process; larger ones in a child with
+    ``read_memory_bytes`` of address space and ``read_cpu_s`` of CPU.
     """
 
     max_files: int = 200
@@ -71,6 +83,12 @@ class UploadLimits:
     max_ratio: float = 100.0
     max_name_length: int = 255
     ratio_floor_bytes: int = 1_000_000
+    inline_read_bytes: int = 64_000
+    max_code_bytes: int = 1_000_000
+    max_total_code_bytes: int = 2_000_000
+    read_memory_bytes: int = 1 << 30
+    read_cpu_s: int = 10
+    read_wall_s: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -133,6 +151,8 @@ def load_submission(paths: Sequence[Path], limits: UploadLimits = UploadLimits()
             builder.add(name, builder.read_file(path, name))
         else:
             raise SubmissionError(f"{path.name} is not a file or folder that can be read.")
+    sources, notes = read_code(builder.code, limits)
+    builder.submission.sources, builder.submission.notes = sources, notes
     return builder.submission
 
 
@@ -176,6 +196,7 @@ class _Builder:
         self.files = 0
         self.total = 0
         self.seen: set[str] = set()
+        self.code: list[tuple[str, SourceKind, bytes]] = []
 
     def room(self) -> int:
         """Bytes the next file may have: the smaller of both limits."""
@@ -221,7 +242,7 @@ class _Builder:
             )
 
     def add(self, name: str, data: bytes) -> None:
-        """File one checked file as source or data, by its suffix."""
+        """File one checked file as code or data, by its suffix."""
         self.seen.add(name)
         self.total += len(data)
         if self.total > self.limits.max_total_bytes:
@@ -229,10 +250,8 @@ class _Builder:
         kind = _KINDS.get(os.path.splitext(name)[1].lower())
         if kind is None:
             self.submission.data_files[name] = data
-        elif kind == "py":
-            self.submission.sources.append(_python_file(name, data, self.submission.notes))
         else:
-            self.submission.sources.append(_notebook_file(name, data, self.submission.notes))
+            self.code.append((name, kind, data))  # read all at once, in a child, at the end
 
     def add_folder(self, root: Path) -> None:
         """Walk a folder without following links; hidden and cache folders are skipped."""
@@ -428,271 +447,91 @@ def _rel(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
-def _decode(data: bytes, name: str, error: type[SubmissionError]) -> str:
-    """UTF-8 text with an optional BOM, or an error that points at the bad byte."""
-    skip = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
-    try:
-        text = data[skip:].decode("utf-8")
-    except UnicodeDecodeError as e:
-        offset = skip + e.start
-        line = data.count(b"\n", 0, offset) + 1
-        raise error(
-            f"{name} is not UTF-8 text: byte 0x{data[offset]:02x} at offset {offset} (line {line}) "
-            "is not valid UTF-8; save the file with UTF-8 encoding and upload it again."
-        ) from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+def read_code(files: Sequence[tuple[str, SourceKind, bytes]], limits: UploadLimits
+              ) -> tuple[list[SourceFile], list[str]]:
+    """Code files as cells, converted by ``textread``, in a child process unless they are small.
 
-
-def _python_file(name: str, data: bytes, notes: list[str]) -> SourceFile:
-    """A ``.py`` file is one cell; IPython lines in it are converted only if it won't parse."""
-    text = _decode(data, name, SubmissionError)
-    if not _parses(text):
-        converted = ipython_to_python(text)
-        if converted is not None and converted != text:
-            text = converted
-            notes.append(f"{name}: IPython lines (magics, '!' commands) were left out.")
-    return SourceFile(name=name, kind="py", cells=[Cell(label=name, source=text)])
-
-
-def _parses(text: str) -> bool:
-    try:
-        ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
-
-
-def _notebook_file(name: str, data: bytes, notes: list[str]) -> SourceFile:
-    """Code cells of a format-4 Python notebook, accepted when the cells themselves are usable."""
-    nb = _notebook_json(_decode(data, name, UnreadableNotebook), name)
-    _check_schema(nb, name, notes)
-    cells: list[Cell] = []
-    for index, cell in enumerate(nb["cells"], start=1):
-        label = f"{name} cell {index}"
-        if not isinstance(cell, dict):
-            raise UnreadableNotebook(f"{label} is not a JSON object, so it is not a notebook cell.")
-        if cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", "")
-        if isinstance(source, list) and all(isinstance(s, str) for s in source):
-            source = "".join(source)
-        if not isinstance(source, str):
-            raise UnreadableNotebook(f"{label}: its source is not text.")
-        source = source.replace("\r\n", "\n").replace("\r", "\n")
-        python = ipython_to_python(source)
-        if python is None:
-            magic = source.lstrip().split(None, 1)[0]
-            notes.append(f"{label}: a {magic} cell is not Python and was not run.")
-            continue
-        cells.append(Cell(label=label, source=python))
-    return SourceFile(name=name, kind="notebook", cells=cells)
-
-
-def _notebook_json(text: str, name: str) -> dict[str, Any]:
-    """Parse and shape-check a notebook's JSON, with messages a student can act on."""
-    try:
-        nb = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise UnreadableNotebook(
-            f"{name} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg}); "
-            "it may have been edited by hand or saved incompletely."
-        ) from None
-    except RecursionError:
-        nb = _TOO_DEEP
-    if nb is _TOO_DEEP or _depth(nb) > _MAX_JSON_DEPTH:
-        raise UnreadableNotebook(
-            f"{name} is nested more than {_MAX_JSON_DEPTH} levels deep; it is not a notebook."
-        )
-    if not isinstance(nb, dict):
-        raise UnreadableNotebook(f"{name} is not a notebook: its JSON is not an object.")
-    version = nb.get("nbformat")
-    if type(version) is not int:
-        raise UnreadableNotebook(f"{name} is not a Jupyter notebook (it has no 'nbformat' number).")
-    if version < 4:
-        raise UnreadableNotebook(
-            f"{name} uses notebook format {version}, from before 2015; open it in a current "
-            "Jupyter or Colab and save it, which converts it to format 4."
-        )
-    if version > 4:
-        raise UnreadableNotebook(
-            f"{name} uses notebook format {version}; the grader reads format 4."
-        )
-    if not isinstance(nb.get("cells"), list):
-        raise UnreadableNotebook(f"{name} is not a notebook: it has no list of 'cells'.")
-    language = _language(nb.get("metadata"))
-    if language is not None and language.lower() != "python":
-        raise UnreadableNotebook(f"{name} is a {language} notebook; the grader runs Python.")
-    return nb
-
-
-def _depth(value: Any) -> int:
-    """Nesting depth of parsed JSON, without recursion."""
-    deepest = 0
-    stack = [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        deepest = max(deepest, level)
-        if level > _MAX_JSON_DEPTH:
-            break
-        children = item.values() if isinstance(item, dict) else item
-        stack.extend((c, level + 1) for c in children if isinstance(c, dict | list))
-    return deepest if isinstance(value, dict | list) else 0
-
-
-def _language(metadata: Any) -> str | None:
-    if not isinstance(metadata, dict):
-        return None
-    for key, field_name in (("kernelspec", "language"), ("language_info", "name")):
-        section = metadata.get(key)
-        if isinstance(section, dict) and isinstance(section.get(field_name), str):
-            return section[field_name]
-    return None
-
-
-def _check_schema(nb: dict[str, Any], name: str, notes: list[str]) -> None:
-    """Validate with nbformat, but only note problems: Colab and old tools bend the schema."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            nbformat.validate(nbformat.from_dict(nb), relax_add_props=True)
-    except nbformat.ValidationError as e:
-        reason = getattr(e, "message", str(e)).splitlines()[0][:200]
-        notes.append(
-            f"{name}: the notebook does not fully follow format 4 ({reason}); read anyway."
-        )
-    except Exception as e:  # a malformed notebook can trip the validator itself
-        notes.append(
-            f"{name}: the notebook could not be validated ({type(e).__name__}); read anyway."
-        )
-
-
-# ---- IPython syntax to Python ----------------------------------------------------------------
-
-_RUN_BODY_CELL_MAGICS = frozenset({"time", "timeit", "capture"})
-_KEEP_STATEMENT_MAGICS = frozenset({"time", "timeit"})
-_TIMEIT_VALUE_OPTIONS = frozenset({"-n", "-r", "-p"})
-_AUTOMAGICS = frozenset(
-    {
-        "pip", "conda", "mamba", "matplotlib", "load_ext", "reload_ext", "unload_ext",
-        "autoreload", "aimport", "cd", "pwd", "ls", "env", "pylab", "config", "who", "whos",
-        "reset", "run", "mkdir", "rm", "cp", "mv", "cat", "set_env", "tensorboard",
-        "pinfo", "history", "xmode", "precision", "autosave", "time", "timeit",
-    }
-)  # fmt: skip
-_ASSIGN_MAGIC = re.compile(r"(?P<lhs>[A-Za-z_][\w.\[\]()\s,*]*?)\s*=\s*(?P<kind>[!%])\S")
-_CELL_MAGIC = re.compile(r"%%(\w+)")
-_HELP = re.compile(r"\?{1,2}[\w.*]+\??\??$|[\w.*]+\?{1,2}$")
-
-
-def ipython_to_python(source: str) -> str | None:
-    """IPython cell text as plain Python with the same lines, or None for a non-Python cell.
-
-    Only lines that begin a statement are examined, so ``%`` and ``!`` inside
-    strings, brackets or continued lines are left alone.
+    The child gets the files on stdin and answers one JSON object, which is
+    bounded and shape-checked here before anything is built from it. A child
+    stopped by its CPU limit is the code's doing (``CodeTooLarge``); one that
+    fails otherwise, or outlives the wall-clock limit, is the grader's
+    (``ReadingFailed``), and the job is tried again.
     """
-    lines = source.split("\n")
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is not None and lines[first].lstrip().startswith("%%"):
-        match = _CELL_MAGIC.match(lines[first].lstrip())
-        if match is None or match.group(1) not in _RUN_BODY_CELL_MAGICS:
-            return None
-        lines[first] = ""
-    out: list[str] = []
-    scan = _Scanner()
-    magic_continues = False
-    magic_indent = ""
-    for line in lines:
-        if magic_continues:
-            out.append(magic_indent + "pass")
-            magic_continues = line.endswith("\\")
-            continue
-        if not scan.at_statement_start():
-            scan.feed(line)
-            out.append(line)
-            continue
-        converted, is_magic = _convert_line(line)
-        if is_magic:
-            magic_indent = line[: len(line) - len(line.lstrip())]
-            magic_continues = line.endswith("\\")
-        scan.feed(converted)
-        out.append(converted)
-    return "\n".join(out)
+    if not files:
+        return [], []
+    if sum(len(data) for _, _, data in files) <= limits.inline_read_bytes:
+        answer = _read_here(files, limits)
+    else:
+        answer = _read_in_child(files, limits)
+    return _from_reply(answer, [name for name, _, _ in files])
 
 
-def _convert_line(line: str) -> tuple[str, bool]:
-    """One line at the start of a statement; returns (python, whether it was IPython)."""
-    stripped = line.lstrip()
-    indent = line[: len(line) - len(stripped)]
-    if stripped.startswith("%"):
-        word, _, rest = stripped[1:].partition(" ")
-        if word in _KEEP_STATEMENT_MAGICS and rest.strip():
-            statement = _strip_timeit_options(rest) if word == "timeit" else rest.strip()
-            if statement and not statement.endswith("\\"):
-                return indent + statement, False
-        return indent + "pass", True
-    if stripped.startswith("!"):
-        return indent + "pass", True
-    assign = _ASSIGN_MAGIC.match(stripped)
-    if assign and "=" not in assign.group("lhs"):
-        value = "[]" if assign.group("kind") == "!" else "None"
-        return f"{indent}{assign.group('lhs').rstrip()} = {value}", True
-    if not stripped or _parses(stripped):
-        return line, False
-    if _HELP.match(stripped.rstrip()):
-        return indent + "pass", True
-    word = re.match(r"\w+", stripped)
-    if word and word.group(0) in _AUTOMAGICS and re.match(r"\w+(\s+[^\s=(]|\s*$)", stripped):
-        return indent + "pass", True
-    return line, False
+def _read_here(files: Sequence[tuple[str, SourceKind, bytes]], limits: UploadLimits
+               ) -> dict[str, Any]:
+    """The child's answer, computed in this process: for a few kB the child's start costs
+    ten times the reading, and parsing 64 kB costs at most ~50 MB and a tenth of a second."""
+    try:
+        return textread.read_files(files, limits.max_code_bytes, limits.max_total_code_bytes)
+    except textread.Refused as e:
+        return {"error": {"kind": e.kind, "message": str(e)}}
 
 
-def _strip_timeit_options(rest: str) -> str:
-    """``-n 10 -r 3 f(x)`` → ``f(x)``."""
-    words = rest.split()
-    i = 0
-    while i < len(words) and words[i].startswith("-"):
-        i += 2 if words[i] in _TIMEIT_VALUE_OPTIONS else 1
-    return " ".join(words[i:])
+def _read_in_child(files: Sequence[tuple[str, SourceKind, bytes]], limits: UploadLimits
+                   ) -> Any:
+    """``textread.py`` run as a script under the limits, with the files on its stdin."""
+    header = {"max_code": limits.max_code_bytes, "max_total": limits.max_total_code_bytes,
+              "files": [{"name": name, "kind": kind, "size": len(data)}
+                        for name, kind, data in files]}
+    command = [sys.executable, "-I", "-S", str(_TEXTREAD), str(limits.read_memory_bytes),
+               str(limits.read_cpu_s)]
+    with (tempfile.TemporaryFile() as request, tempfile.TemporaryFile() as reply,
+          tempfile.TemporaryFile() as errors):
+        request.write(json.dumps(header).encode() + b"\n")
+        for _, _, data in files:
+            request.write(data)
+        request.seek(0)
+        child = subprocess.Popen(command, stdin=request, stdout=reply, stderr=errors)
+        try:
+            status = child.wait(timeout=limits.read_wall_s)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+            raise ReadingFailed(f"Reading the code did not finish within "
+                                f"{limits.read_wall_s:g} s of wall-clock time; the grader's "
+                                "machine is overloaded.") from None
+        if status == -signal.SIGXCPU:
+            raise CodeTooLarge(f"Reading the code took more than {limits.read_cpu_s} s of CPU "
+                               "time; code this large or this deeply nested cannot be graded.")
+        size = os.fstat(reply.fileno()).st_size
+        if status != 0 or size > 6 * limits.max_total_code_bytes + _REPLY_SLACK:
+            errors.seek(0)
+            log.error("the code reader failed (exit %s, %d bytes of reply): %s", status, size,
+                      errors.read(4000).decode("utf-8", "replace"))
+            raise ReadingFailed(f"The code reader failed (exit status {status}).")
+        reply.seek(0)
+        return json.loads(reply.read())
 
 
-class _Scanner:
-    """Tracks open strings, brackets and backslash continuations across lines."""
+def _from_reply(answer: Any, names: list[str]) -> tuple[list[SourceFile], list[str]]:
+    """The child's answer as source files, or the refusal it carries; anything else is a bug."""
+    error = answer.get("error") if isinstance(answer, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        refusal = _REFUSALS.get(error.get("kind"))
+        if refusal is not None:
+            raise refusal(error["message"])
+    try:
+        sources = [SourceFile(f["name"], f["kind"], [Cell(_text(c["label"]), _text(c["source"]))
+                                                     for c in f["cells"]])
+                   for f in answer["files"]]
+        notes = [_text(n) for n in answer["notes"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ReadingFailed(f"The code reader answered in an unexpected shape ({exc!r}).") from None
+    if [s.name for s in sources] != names or any(s.kind not in _KINDS.values() for s in sources):
+        raise ReadingFailed("The code reader answered for other files than it was given.")
+    return sources, notes
 
-    def __init__(self) -> None:
-        self.quote: str | None = None
-        self.depth = 0
-        self.continued = False
 
-    def at_statement_start(self) -> bool:
-        return self.quote is None and self.depth == 0 and not self.continued
-
-    def feed(self, line: str) -> None:
-        i, n = 0, len(line)
-        comment = False
-        while i < n:
-            ch = line[i]
-            if self.quote is not None:
-                if ch == "\\":
-                    i += 2
-                    continue
-                if line.startswith(self.quote, i):
-                    i += len(self.quote)
-                    self.quote = None
-                    continue
-                i += 1
-                continue
-            if ch == "#":
-                comment = True
-                break
-            if ch in "([{":
-                self.depth += 1
-            elif ch in ")]}":
-                self.depth = max(0, self.depth - 1)
-            elif ch in "'\"":
-                self.quote = ch * 3 if line.startswith(ch * 3, i) else ch
-                i += len(self.quote)
-                continue
-            i += 1
-        self.continued = not comment and line.endswith("\\")
-        if self.quote is not None and len(self.quote) == 1 and not self.continued:
-            self.quote = None  # an unclosed one-line string ends with its line
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {type(value).__name__}")
+    return value

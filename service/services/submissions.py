@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from graders.engine.intake import check_upload
 from service import storage
 from service.context import Context
 from service.models import (
@@ -77,12 +78,19 @@ def enqueue_run(session: Session, ctx: Context, sub: Submission, *, reason: str 
 
 def accept_upload(ctx: Context, session: Session, a: Assignment, user: User,
                   files: list[tuple[str, str, BinaryIO]]) -> Submission:
-    """Check the rules, keep the files, commit submission + queued run + outbox, then send."""
+    """Check the rules, keep the files, commit submission + queued run + outbox, then send.
+
+    Files that cannot earn a point (a notebook that is not JSON, no code at all)
+    are refused with ``SubmissionError`` before anything is committed, so the
+    refusal uses no attempt.
+    """
     now = utcnow()
     attempt = check_can_submit(session, a, user.id, now)
     key = f"{a.id}/{uuid.uuid4().hex}"
     stored = storage.store_files(ctx.settings, key, files)
     try:
+        paths = [ctx.settings.submissions_dir / key / f.name for f in stored]
+        check_upload(paths, ctx.grader.assignment(a.slug).graded_files)
         sub = Submission(assignment_id=a.id, user_id=user.id, attempt=attempt, status="queued",
                          storage_key=key, submitted_at=now)
         sub.assignment = a

@@ -6,6 +6,7 @@ import hashlib
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from conftest import RecordingBroker, World, upload
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -259,6 +260,40 @@ def test_upload_size_and_name_limits(client: TestClient, world: World, ctx: Cont
     with ctx.sessions() as s:  # nothing half-stored
         assert s.scalar(select(func.count()).select_from(Submission)) == 0
     assert not any((ctx.settings.submissions_dir).rglob("*.py"))
+
+
+UNGRADABLE = [
+    ([("hw.ipynb", b'{"nbformat": 4, "cells": [')], "unreadable_notebook",
+     "hw.ipynb is not valid JSON (line 1, column 27"),
+    ([("report.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")], "nothing_to_grade",
+     "The upload has no code to grade (report.pdf)"),
+    ([("hw.ipynb", b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": '
+                   b'[{"cell_type": "markdown", "metadata": {}, "source": "# answers"}]}')],
+     "nothing_to_grade", "hw.ipynb holds no code cells"),
+    ([("weights.py", b"w = [" + b"0.5, " * 220_000 + b"]\n")], "code_too_large",
+     "weights.py is 1.1 MB; the limit is 1 MB of code per file"),
+]
+
+
+@pytest.mark.parametrize(("files", "code", "message"), UNGRADABLE,
+                         ids=["broken-notebook", "pdf-only", "no-code-cells", "too-much-code"])
+def test_upload_that_cannot_earn_a_point_is_refused_with_the_reason_and_no_attempt(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker,
+        files: list[tuple[str, bytes]], code: str, message: str) -> None:
+    aid = world.add_assignment("one_try", max_submissions=1)
+    url = f"/api/v1/assignments/{aid}/submissions"
+    r = client.post(url, headers=world.h("alice"),
+                    files=[("files", (name, data, "application/octet-stream"))
+                           for name, data in files])
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"]["code"] == code
+    assert message in r.json()["detail"]["message"]
+    with ctx.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Submission)) == 0
+    assert not any(p.is_file() for p in ctx.settings.submissions_dir.rglob("*"))
+    assert broker.sent == []
+    ok = client.post(url, headers=world.h("alice"), files=[("files", ("s.py", b"p1", "t/p"))])
+    assert ok.status_code == 201 and ok.json()["attempt"] == 1  # the one attempt is still there
 
 
 def test_instructors_and_other_courses_cannot_upload(client: TestClient, world: World) -> None:

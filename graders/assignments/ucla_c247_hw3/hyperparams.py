@@ -22,6 +22,10 @@ from dataclasses import dataclass
 from typing import Any
 
 FILE_NAME = "hyperparams.json"
+# Two sections of a dozen numbers fit in a few hundred bytes; the cap keeps json.loads of a
+# student's file (in the grading process) cheap, and nesting past Python's recursion limit
+# is refused as the student's error rather than raised as the grader's.
+MAX_JSON_BYTES = 64_000
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,9 @@ def read_json(files: Mapping[str, bytes]) -> dict[str, Any] | None:
         raise HyperparamError(f"The submission has {len(paths)} files named {FILE_NAME} "
                               f"({', '.join(paths)}); keep one.")
     path = paths[0]
+    if len(files[path]) > MAX_JSON_BYTES:
+        raise HyperparamError(f"{path} is {len(files[path]):,} bytes; settings fit in far less, "
+                              f"and the grader reads at most {MAX_JSON_BYTES:,}.")
     try:
         text = files[path].decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -111,6 +118,9 @@ def read_json(files: Mapping[str, bytes]) -> dict[str, Any] | None:
     except json.JSONDecodeError as exc:
         raise HyperparamError(f"{path} is not valid JSON (line {exc.lineno}, column "
                               f"{exc.colno}: {exc.msg}).") from None
+    except RecursionError:
+        raise HyperparamError(f"{path} is nested too deeply to be settings; it should hold "
+                              "two sections of numbers.") from None
     if not isinstance(data, dict):
         raise HyperparamError(f"{path} should hold a JSON object with the sections "
                               f"'neural_net' and 'fc_net'; it holds a {type(data).__name__}.")

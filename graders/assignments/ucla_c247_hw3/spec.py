@@ -97,6 +97,7 @@ assignment = Assignment(
     skip_calls=("train", "get_CIFAR10_data", "load_CIFAR10", "show", "savefig"),
     provided_files=sandbox_files,
     layout=(*GRADED_FILES, "nndl/layer_utils.py", "utils/solver.py", "utils/gradient_check.py"),
+    graded_files=GRADED_FILES,
     # One sandbox serves every problem: room for both training runs and the probes, and for
     # 49,000 float64 CIFAR-10 images (1.2 GB) beside their uint8 copy.
     limits=Limits(wall_s=1800, cpu_s=1800, memory_bytes=3072 * MiB),

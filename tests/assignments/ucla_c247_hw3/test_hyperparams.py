@@ -103,6 +103,31 @@ def test_unreadable_json_is_refused_with_its_reason(files: dict[str, bytes],
     assert message in str(err.value)
 
 
+def test_json_nested_past_the_recursion_limit_is_the_students_error() -> None:
+    deep = b'{"fc_net": ' + b"[" * 5000 + b"]" * 5000 + b"}"  # 10 kB, 5000 levels
+    with pytest.raises(HyperparamError, match=r"hyperparams\.json is nested too deeply"):
+        settings("fc_net", {"hyperparams.json": deep})
+
+
+def test_oversized_json_is_refused_before_it_is_parsed() -> None:
+    big = json.dumps({"fc_net": {"reg": 0.1}, "padding": [0] * 50_000}).encode()
+    with pytest.raises(HyperparamError, match=r"hyperparams.json is 150,0\d\d bytes; .* at most "
+                                              r"64,000"):
+        settings("fc_net", {"hyperparams.json": big})
+
+
+def test_deeply_nested_settings_fail_their_problem_not_the_grader(
+        tmp_path: Path, synthetic_data: dict) -> None:
+    files: dict[str, str | bytes] = dict(reference_sources())
+    files["hyperparams.json"] = b'{"neural_net": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    result = grade("ucla-c247-hw3", write_files(tmp_path / "upload", files), seed=23, pool=POOL,
+                   problems=["neural_net.cifar10"])
+    (nn,) = result.problems
+    assert nn.status == "failed" and nn.score == 0
+    assert "Internal grading error" not in nn.message
+    assert nn.message.startswith("hyperparams.json is nested too deeply")
+
+
 def test_bad_settings_fail_only_their_training_problem(tmp_path: Path,
                                                        synthetic_data: dict) -> None:
     files: dict[str, str | bytes] = dict(reference_sources())
