@@ -175,6 +175,16 @@ class Assignment:
         from .derive import declare
         declare.step(self, name, points=points, config=config, tol=tol, args=args)
 
+    def training(self, name: str, *, points: float, data: Callable[..., Any], predict: str,
+                 threshold: tuple[float, float], timeout_s: float = 60.0,
+                 **options: Any) -> None:
+        """``params = train(x_train, y_train, **options)`` in the sandbox; the reference's
+        ``predict(params, x_test)`` labels held-out rows ``data(rng)`` keeps here, and the
+        accuracy earns points from ``threshold[0]`` (none) to ``threshold[1]`` (all)."""
+        from .derive import declare
+        declare.training(self, name, points=points, data=data, predict=predict,
+                         threshold=threshold, timeout_s=timeout_s, options=options)
+
     def manual(self, problem_id: str, *, points: float, description: str = "") -> None:
         self._add(ProblemSpec(problem_id, float(points), manual=True, description=description))
 

@@ -10,6 +10,7 @@ from .functions import function_checks, loss_checks
 from .inputs import Arg, as_arg
 from .layers import layer_checks, module_checks
 from .steps import step_checks
+from .training import training_checks
 
 if TYPE_CHECKING:
     from ..spec import Assignment
@@ -83,3 +84,16 @@ def step(assignment: Assignment, name: str, *, points: float, config: Mapping[st
     func = step_checks(name, _args(args), config, _reference(assignment, name), tol=tol)
     _register(assignment, name, points, [name], STEP_CHECKS, func,
               f"{name}: {STEP_CHECKS} steps in a row, the config carried between them.")
+
+
+def training(assignment: Assignment, name: str, *, points: float, data: Any, predict: str,
+             threshold: tuple[float, float], timeout_s: float, options: Mapping[str, Any]
+             ) -> None:
+    zero_at, full_at = threshold
+    func = training_checks(name, data, _reference(assignment, predict), zero_at=zero_at,
+                           full_at=full_at, options=options)
+    assignment.problem(name, points=points, needs=[name], checks=1, training=True,
+                       timeout_s=timeout_s)(func)
+    assignment.get(name).description = (
+        f"{name}: trained in the sandbox, test accuracy from {zero_at:g} (0 points) to "
+        f"{full_at:g} (all), predicted by the grader.")

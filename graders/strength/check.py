@@ -5,7 +5,8 @@ the problems that need the function or class it changes. It is *killed* when
 it loses points on some seed; *equivalent* when it survives and every reply
 it gave the grader equals the solution's (no grader could tell them apart on
 those inputs); *accepted* when its output differs in a way the contract
-leaves to the student (``Assignment.accepted_variants``, with the reason);
+leaves to the student (``Assignment.accepted_variants``, with the reason), or
+when only training problems grade it and it still trains past the threshold;
 *survived* otherwise: its output differs and the checks missed it, which is
 a hole in the grader.
 """
@@ -32,6 +33,8 @@ from ..spec import Assignment, ProblemSpec
 from .mutants import Mutant, apply, sites
 
 Verdict = Literal["killed", "equivalent", "accepted", "survived"]
+TRAINS_ANYWAY = ("it still trains past the threshold: a training problem grades the accuracy "
+                 "reached, not the code that reached it")
 
 
 @dataclass
@@ -119,6 +122,8 @@ def check_assignment(assignment: Assignment, solution: Sequence[tuple[Path, str]
                     verdict, caught_by = runner.judge(name, judged, seeds, affected)
                     if verdict == "survived":
                         verdict, caught_by = _accepted(assignment, mutant, affected)
+                    if verdict == "survived" and all(p.training for p in affected):
+                        verdict, caught_by = "accepted", TRAINS_ANYWAY
                     for p in affected:
                         by_id[p.id].results.append(
                             MutantResult(name, mutant, verdict, caught_by))

@@ -114,3 +114,21 @@ def test_a_backward_that_ignores_dout_earns_nothing_for_its_properties(
                     "def relu_backward(dout, cache):\n    dx = np.zeros_like(dout)")
     result = _grade(layers_hw, stub, tmp_path, monkeypatch, ["relu"])["relu"]
     assert result.score <= 0.25 * result.max_score, [(c.name, c.ok) for c in result.checks]
+
+
+@pytest.mark.parametrize(("train", "message"), [
+    ("def train_softmax(X, y, epochs=100, lr=0.5):\n"
+     "    print('test accuracy: 0.99')\n"
+     "    return {'W': np.zeros((X.shape[1], 3)), 'b': np.zeros(3)}\n", "test accuracy"),
+    ("def train_softmax(X, y, epochs=100, lr=0.5):\n"
+     "    return {'W': np.zeros((3, X.shape[1])), 'b': np.zeros(3)}\n",
+     "do not fit the course's predict"),
+    ("def train_softmax(X, y, epochs=100, lr=0.5):\n    return [0.99]\n", "a dict of arrays"),
+])
+def test_a_training_problem_scores_what_the_grader_predicts_from_the_returned_params(
+        train: str, message: str, layers_hw: Registry, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch):
+    source = CORRECT[:CORRECT.index("def train_softmax")] + train
+    result = _grade(layers_hw, source, tmp_path, monkeypatch, ["train_softmax"])["train_softmax"]
+    assert result.score == 0
+    assert message in result.message or any(message in c.message for c in result.checks)

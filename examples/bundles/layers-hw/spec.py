@@ -1,9 +1,10 @@
-"""A layers homework in the CS231n style: ten problems, every check derived."""
+"""A layers homework in the CS231n style: eleven problems, every check derived."""
 
 from graders.derive import Arg, labels
 from graders.spec import Assignment
 
 from . import reference
+from .data import blobs
 
 hw = assignment = Assignment("demo-layers", "Demo course: layers homework",
                              reference=reference)
@@ -21,4 +22,5 @@ hw.step("adam", points=2, w=("D", "M"), dw=("D", "M"),
 hw.module("Linear", points=4, init=("D", "M"), forward={"x": ("N", "D")},
           params={"W": ("D", "M"), "b": ("M",)}, grads={"W": "dW", "b": "db"},
           backward="dy", step="step")
+hw.training("train_softmax", points=2, data=blobs, predict="predict", threshold=(0.5, 0.9))
 hw.manual("written.backprop", points=3, description="Derive affine_backward by hand.")

@@ -55,3 +55,10 @@ class Linear:
     def step(self, lr):
         self.W -= lr * self.dW
         self.b -= lr * self.db
+def train_softmax(X, y, epochs=100, lr=0.5):
+    W = np.zeros((X.shape[1], np.max(y) + 1)); b = np.zeros(np.max(y) + 1)
+    for _ in range(epochs):
+        _, dscores = softmax_loss(X.dot(W) + b, y)
+        W -= lr * X.T.dot(dscores)
+        b -= lr * np.sum(dscores, axis=0)
+    return {'W': W, 'b': b}
