@@ -3,7 +3,6 @@
 Trusted side only: the test half never enters a sandbox.
 """
 
-import numpy as np
 
 def blobs(rng, n_train=300, n_test=300, dim=8, classes=3):
     centres = rng.normal(scale=2.0, size=(classes, dim))
