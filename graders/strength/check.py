@@ -111,9 +111,11 @@ def check_assignment(assignment: Assignment, solution: Sequence[tuple[Path, str]
         for path, name in solution:
             units = _units(path, name)
             uses = _uses([source for source, _ in units])
+            stems = {Path(n).stem for _, n in solution}
             for source, rebuild in units:
                 for site in sites(source):
-                    affected = [p for p in graded if _grades(p, name, site.owner, uses)]
+                    affected = [p for p in graded
+                                if _grades(p, name, site.owner, uses, stems)]
                     if not affected:
                         report.unowned += 1
                         continue
@@ -186,7 +188,8 @@ def _reached(start: Sequence[str], uses: dict[str, set[str]]) -> set[str]:
     return seen
 
 
-def _grades(problem: ProblemSpec, file: str, owner: str, uses: dict[str, set[str]]) -> bool:
+def _grades(problem: ProblemSpec, file: str, owner: str, uses: dict[str, set[str]],
+            stems: frozenset[str] | set[str] = frozenset()) -> bool:
     """Does ``problem`` grade ``owner`` of ``file``? By its ``needs`` and what they call, or
     else by its id: ``layers.affine_forward`` grades that function of ``layers.py`` (or of
     any file) and what it calls, ``neural_net.loss`` (no top-level ``loss``) the whole of
@@ -194,6 +197,8 @@ def _grades(problem: ProblemSpec, file: str, owner: str, uses: dict[str, set[str
     if problem.needs:
         return owner in _reached(problem.needs, uses)
     stem, _, rest = problem.id.partition(".")
+    if stem in stems and stem != Path(file).stem:  # fc_net.TwoLayerNet is not neural_net's
+        return False
     if rest in uses:
         return owner in _reached([rest], uses)
     return stem == Path(file).stem

@@ -647,11 +647,11 @@ def _histories(label: str, stats: Any, iters: int) -> CheckResult:
     if size != iters:
         return CheckResult.failed(label, f"{label}: loss_history should hold one loss per "
                                          f"iteration ({iters}); got {size}.")
-    try:
-        loss_values = real_array(np.asarray(losses), (iters,))
+    try:  # each entry one number (a float, or a 0-d or size-1 array)
+        loss_values = real_array(np.asarray(losses), (iters,)).reshape(-1)
     except (Invalid, ValueError, TypeError):  # not one number each: neural_net.loss says why
         loss_values = np.ones(iters)
-    if loss_values.shape == (iters,) and (
+    if loss_values.size == iters and (
             not np.all(np.isfinite(loss_values)) or np.any(loss_values <= 0)):
         return CheckResult.failed(label, f"{label}: every entry of loss_history is a "
                                          "cross-entropy loss, finite and above 0.")
@@ -665,7 +665,7 @@ def _histories(label: str, stats: Any, iters: int) -> CheckResult:
                 f"an epoch is one iteration (iterations_per_epoch = max(num_train / "
                 f"batch_size, 1)), so {iters} entries; got {n}."))
         try:
-            acc = real_array(np.asarray(values), (iters,))
+            acc = real_array(np.asarray(values), (iters,)).reshape(-1)
         except (Invalid, ValueError, TypeError):
             return CheckResult.failed(label, f"{label}: {key} should hold numbers.")
         if np.any((acc < 0) | (acc > 1)):
