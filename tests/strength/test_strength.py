@@ -118,3 +118,18 @@ def test_a_helper_is_mutated_for_the_problems_whose_functions_call_it():
     problem = ProblemSpec("graded", 1.0, needs=("graded",))
     assert _grades(problem, "a.py", "helper", uses)
     assert not _grades(problem, "a.py", "unrelated", uses)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("slug", ["radboud-dl-a1", "ucla-c247-hw3"])
+def test_a_seed_assignment_catches_every_mutant_that_changes_its_output(slug: str):
+    """docs/grader-strength.md, kept true (nyu-dl-hw1 takes ten minutes: run by the script)."""
+    from graders.assignments import registry
+
+    bundle = registry.bundle(slug)
+    assert bundle.manifest is not None
+    solution = bundle.root / (bundle.manifest.solution or bundle.manifest.reference)
+    report = check_assignment(registry.get(slug), solution_files(solution))
+    survivors = [(p.id, r.mutant.diff) for p in report.problems for r in p.results
+                 if r.verdict == "survived"]
+    assert not report.reference_misses and not survivors, (report.reference_misses, survivors)
