@@ -342,6 +342,9 @@ class CheckResult(Base):
         ForeignKey("problem_results.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(Text)
+    # The same check in every run (the name may show a run's random values): statistics
+    # group on it.
+    key: Mapped[str] = mapped_column(Text, default="", server_default="")
     status: Mapped[str] = mapped_column(String(10))
     message: Mapped[str] = mapped_column(Text, default="")
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)

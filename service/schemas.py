@@ -231,6 +231,8 @@ class FileOut(BaseModel):
 
 class CheckOut(BaseModel):
     name: str
+    key: str = Field(description="the same check in every run, whatever values its name "
+                                 "shows; statistics group checks by it")
     status: str
     message: str
     hidden: bool

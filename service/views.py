@@ -12,7 +12,7 @@ from service.models import Assignment, GradingRun, ProblemResult, ScoreAdjustmen
 from service.services.gradebook import Scored, load_scored, score
 from service.services.policy import days_late, window
 
-HIDDEN = S.CheckOut(name="hidden", status="hidden", message="", hidden=True)
+HIDDEN = S.CheckOut(name="hidden", key="hidden", status="hidden", message="", hidden=True)
 
 
 def assignment_out(a: Assignment, problems: list[S.ProblemSpecOut],
@@ -29,7 +29,8 @@ def assignment_out(a: Assignment, problems: list[S.ProblemSpecOut],
 
 def _problem(p: ProblemResult, adj: ScoreAdjustment | None, hide: bool, tz: str) -> S.ProblemOut:
     checks = [HIDDEN if hide and c.hidden else
-              S.CheckOut(name=c.name, status=c.status, message=c.message, hidden=c.hidden)
+              S.CheckOut(name=c.name, key=c.key or c.name, status=c.status, message=c.message,
+                         hidden=c.hidden)
               for c in p.checks]
     message = p.message
     if hide and any(c.hidden for c in p.checks):

@@ -176,12 +176,16 @@ def statistics_for(session: Session, a: Assignment) -> dict[str, object]:
     for f in fractions:
         bins[min(9, int(f * 10))] += 1
     problem_pass: dict[str, list[bool]] = defaultdict(list)
+    # By key, not name: a name may show the values its run drew, one row per run.
     check_pass: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    check_name: dict[tuple[str, str], str] = {}
     for c in counted:
         for p in c.problems:
             problem_pass[p.problem_id].append(p.status == "passed")
             for ch in p.checks:
-                check_pass[(p.problem_id, ch.name)].append(ch.status == "passed")
+                k = (p.problem_id, ch.key or ch.name)
+                check_pass[k].append(ch.status == "passed")
+                check_name.setdefault(k, ch.name)
     runs = session.execute(
         select(GradingRun.started_at, GradingRun.finished_at)
         .join(Submission, GradingRun.submission_id == Submission.id)
@@ -203,7 +207,8 @@ def statistics_for(session: Session, a: Assignment) -> dict[str, object]:
                                 for i, n in enumerate(bins)]},
         "problems": [{"id": k, "pass_rate": sum(v) / len(v), "n": len(v)}
                      for k, v in problem_pass.items()],
-        "checks": [{"problem": k[0], "name": k[1], "pass_rate": sum(v) / len(v), "n": len(v)}
+        "checks": [{"problem": k[0], "key": k[1], "name": check_name[k],
+                    "pass_rate": sum(v) / len(v), "n": len(v)}
                    for k, v in check_pass.items()],
         "median_grading_seconds": statistics.median(durations) if durations else None,
     }

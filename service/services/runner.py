@@ -157,12 +157,13 @@ def write_problem(ctx: Context, c: Claim, pr: EngineProblem, version: str, seed:
                             max_score=pr.max_score, status=pr.status, message=pr.message,
                             manual=pr.manual, duration_s=pr.duration_s, grader_version=version,
                             seed=seed)
-        row.checks = [CheckResult(position=i, name=ch.name, status=ch.status,
+        row.checks = [CheckResult(position=i, name=ch.name, key=ch.key, status=ch.status,
                                   message=ch.message, hidden=ch.hidden, weight=ch.weight,
                                   fraction=ch.fraction) for i, ch in enumerate(pr.checks)]
         if pr.error_reason or pr.skipped_reason:
             row.checks.append(CheckResult(
-                position=len(pr.checks), name="run", status=pr.status, message=pr.message))
+                position=len(pr.checks), name="run", key="run", status=pr.status,
+                message=pr.message))
         session.add(row)
         try:
             session.commit()

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from test_svc_submissions import grade_all
 
 from service.context import Context
-from service.models import Submission, utcnow
+from service.models import GradingRun, Submission, utcnow
 from service.services.runner import process_job
 
 
@@ -295,7 +295,7 @@ def test_statistics_report_distribution_pass_rates_and_time(
     assert sum(b["count"] for b in st["score"]["histogram"]) == 2
     rates = {p["id"]: p["pass_rate"] for p in st["problems"]}
     assert rates["p1"] == 1.0 and rates["t1"] == 0.5
-    checks = {(c["problem"], c["name"]): c["pass_rate"] for c in st["checks"]}
+    checks = {(c["problem"], c["key"]): c["pass_rate"] for c in st["checks"]}
     assert checks[("p2", "p2.secret")] == 0.5
     assert st["median_grading_seconds"] is not None
     assert st["submissions_by_status"] == {"graded": 2}
@@ -316,3 +316,23 @@ def test_submission_list_filters(client: TestClient, world: World, ctx: Context,
     with ctx.sessions() as s:
         assert s.scalars(select(Submission.status).where(Submission.id == queued)).one() == "queued"
     process_job(ctx, queued, "quick")
+
+
+def test_statistics_give_one_row_per_check_whatever_values_each_run_drew(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    ids = [upload(client, world, who, content=text).json()["id"]
+           for who, text in (("alice", "p1 p2"), ("bob", "p2"))]
+    with ctx.sessions() as s:  # two runs with their own seeds: the fake names p1's check after it
+        for sid, seed in zip(ids, (159, 402), strict=True):
+            s.execute(update(GradingRun).where(GradingRun.submission_id == sid).values(seed=seed))
+        s.commit()
+    grade_all(ctx, broker)
+    names = {next(c["name"] for p in client.get(f"/api/v1/submissions/{sid}",
+                                                 headers=world.h("inst_a")).json()["problems"]
+                  if p["id"] == "p1" for c in p["checks"]) for sid in ids}
+    assert names == {"p1.step(0.159)", "p1.step(0.402)"}
+    st = client.get(f"/api/v1/assignments/{world.ids['a1']}/statistics",
+                    headers=world.h("inst_a")).json()
+    p1 = [c for c in st["checks"] if c["problem"] == "p1"]
+    assert len(p1) == 1, p1
+    assert p1[0]["key"] == "p1.step(#)" and p1[0]["n"] == 2 and p1[0]["pass_rate"] == 0.5

@@ -70,8 +70,8 @@ def test_hidden_checks_show_as_hidden_until_the_due_date(client: TestClient, wor
     grade_all(ctx, broker)
     p2 = next(p for p in client.get(f"/api/v1/submissions/{sid}", headers=world.h("alice"))
               .json()["problems"] if p["id"] == "p2")
-    assert p2["checks"][1] == {"name": "hidden", "status": "hidden", "message": "",
-                               "hidden": True}
+    assert p2["checks"][1] == {"name": "hidden", "key": "hidden", "status": "hidden",
+                               "message": "", "hidden": True}
     assert "secret" not in str(p2)
     staff = client.get(f"/api/v1/submissions/{sid}", headers=world.h("inst_a")).json()
     assert "secret detail" in str(staff)
