@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from service import schemas as S
 from service.models import Assignment, GradingRun, ProblemResult, ScoreAdjustment, Submission
-from service.services.gradebook import Scored, load_scored, score
+from service.services.gradebook import Scored, in_order, load_scored, score
 from service.services.policy import days_late, window
 
 HIDDEN = S.CheckOut(name="hidden", key="hidden", status="hidden", message="", hidden=True)
@@ -45,8 +46,9 @@ def _problem(p: ProblemResult, adj: ScoreAdjustment | None, hide: bool, tz: str)
         checks=checks)
 
 
-def submission_out(session: Session, sub: Submission, *, staff: bool,
-                   now: datetime) -> S.SubmissionOut:
+def submission_out(session: Session, sub: Submission, *, staff: bool, now: datetime,
+                   order: Sequence[str]) -> S.SubmissionOut:
+    """``order``: the assignment's problem ids (``grading.problem_order``), the order shown."""
     a = sub.assignment
     tz = a.course.timezone
     w = window(session, a, sub.user_id)
@@ -57,9 +59,9 @@ def submission_out(session: Session, sub: Submission, *, staff: bool,
     problems: list[S.ProblemOut] = []
     total = max_total = None
     if current is not None:
-        rows = list(session.scalars(
+        rows = in_order(list(session.scalars(
             select(ProblemResult).where(ProblemResult.run_id == current.id)
-            .options(selectinload(ProblemResult.checks)).order_by(ProblemResult.id)))
+            .options(selectinload(ProblemResult.checks)))), order)
         adjs = list(session.scalars(select(ScoreAdjustment).where(
             ScoreAdjustment.submission_id == sub.id)))
         scored = score(sub, rows, adjs)
@@ -68,9 +70,9 @@ def submission_out(session: Session, sub: Submission, *, staff: bool,
     elif sub.status in ("queued", "running"):  # first grading in progress: show what is in
         latest = runs[-1] if runs else None
         if latest is not None:
-            rows = list(session.scalars(
+            rows = in_order(list(session.scalars(
                 select(ProblemResult).where(ProblemResult.run_id == latest.id)
-                .options(selectinload(ProblemResult.checks)).order_by(ProblemResult.id)))
+                .options(selectinload(ProblemResult.checks)))), order)
             problems = [_problem(p, None, hide, tz) for p in rows]
     by_id = {r.id: r for r in runs}
     history = []

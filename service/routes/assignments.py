@@ -18,7 +18,7 @@ from service.deps import (
     CourseMember,
     Ctx,
 )
-from service.grading import known_slug
+from service.grading import known_slug, problem_order
 from service.models import (
     Assignment,
     Enrollment,
@@ -154,8 +154,8 @@ def update_assignment(body: S.AssignmentUpdate, aa: AssignmentInstructor, ctx: C
 
 
 @router.get("/assignments/{assignment_id}/statistics")
-def assignment_statistics(aa: AssignmentInstructor, session: DB) -> dict[str, Any]:
-    return statistics_for(session, aa.assignment)
+def assignment_statistics(aa: AssignmentInstructor, ctx: Ctx, session: DB) -> dict[str, Any]:
+    return statistics_for(session, aa.assignment, problem_order(ctx.grader, aa.assignment.slug))
 
 
 @router.post("/assignments/{assignment_id}/extensions", response_model=S.ExtensionOut,
@@ -259,4 +259,5 @@ def upload(aa: AssignmentMember, ctx: Ctx, session: DB,
         raise HTTPException(403, "only students of the course submit")
     sub = subs.accept_upload(ctx, session, aa.assignment, aa.access.user,
                              [(f.filename or "", f.content_type or "", f.file) for f in files])
-    return submission_out(session, sub, staff=False, now=utcnow())
+    return submission_out(session, sub, staff=False, now=utcnow(),
+                          order=problem_order(ctx.grader, aa.assignment.slug))

@@ -16,7 +16,7 @@ from service import schemas as S
 from service import storage
 from service.context import Context
 from service.deps import DB, Ctx, SubmissionInstructor, SubmissionViewer
-from service.grading import known_slug
+from service.grading import known_slug, problem_order
 from service.models import ScoreAdjustment, Submission, utcnow
 from service.services import submissions as subs
 from service.services.queue import relay
@@ -27,15 +27,17 @@ FINAL = ("graded", "error")
 
 
 @router.get("/submissions/{submission_id}", response_model=S.SubmissionOut)
-def get_submission(sa: SubmissionViewer, session: DB) -> S.SubmissionOut:
-    return submission_out(session, sa.submission, staff=sa.access.staff, now=utcnow())
+def get_submission(sa: SubmissionViewer, ctx: Ctx, session: DB) -> S.SubmissionOut:
+    return submission_out(session, sa.submission, staff=sa.access.staff, now=utcnow(),
+                          order=problem_order(ctx.grader, sa.submission.assignment.slug))
 
 
 def _snapshot(ctx: Context, submission_id: int, staff: bool) -> S.SubmissionOut:
     with ctx.sessions() as session:
         sub = session.get(Submission, submission_id)
         assert sub is not None
-        return submission_out(session, sub, staff=staff, now=utcnow())
+        return submission_out(session, sub, staff=staff, now=utcnow(),
+                              order=problem_order(ctx.grader, sub.assignment.slug))
 
 
 def _changed(a: S.SubmissionOut, status: str, known: int) -> bool:
@@ -108,7 +110,8 @@ def regrade_submission(body: S.RegradeIn, sa: SubmissionInstructor, ctx: Ctx,
                  new_seed=body.new_seed)
     session.commit()
     relay(ctx)
-    return submission_out(session, sa.submission, staff=True, now=utcnow())
+    return submission_out(session, sa.submission, staff=True, now=utcnow(),
+                          order=problem_order(ctx.grader, sa.submission.assignment.slug))
 
 
 @router.put("/submissions/{submission_id}/problems/{problem_id}/score",
@@ -127,4 +130,5 @@ def set_score(problem_id: str, body: S.ScoreIn, sa: SubmissionInstructor, ctx: C
                                 points=body.points, reason=body.reason,
                                 created_by=sa.access.user.id))
     session.commit()
-    return submission_out(session, sa.submission, staff=True, now=utcnow())
+    return submission_out(session, sa.submission, staff=True, now=utcnow(),
+                          order=problem_order(ctx.grader, sa.submission.assignment.slug))

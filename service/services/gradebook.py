@@ -6,6 +6,7 @@ import csv
 import io
 import statistics
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -56,6 +57,13 @@ class Row:
     @property
     def total(self) -> float:
         return round(sum(c.score or 0.0 for c in self.cells.values()), 6)
+
+
+def in_order(rows: list[ProblemResult], order: Sequence[str]) -> list[ProblemResult]:
+    """Problems in the assignment's order, not the order their results were saved in (a
+    training job may finish first); any the assignment no longer has come last."""
+    rank = {pid: i for i, pid in enumerate(order)}
+    return sorted(rows, key=lambda p: (rank.get(p.problem_id, len(rank)), p.id))
 
 
 def latest_adjustments(adjs: list[ScoreAdjustment]) -> dict[str, ScoreAdjustment]:
@@ -164,8 +172,11 @@ def gradebook_csv(session: Session, course: Course) -> str:
     return out.getvalue()
 
 
-def statistics_for(session: Session, a: Assignment) -> dict[str, object]:
-    """Distribution of counted scores, pass rates per problem and check, grading time."""
+def statistics_for(session: Session, a: Assignment, order: Sequence[str]) -> dict[str, object]:
+    """Distribution of counted scores, pass rates per problem and check, grading time.
+
+    Problems and their checks are listed in the assignment's ``order``.
+    """
     scored = load_scored(session, [a.id])
     counted: list[Scored] = []
     for (_, user_id), cands in scored.items():
@@ -180,7 +191,7 @@ def statistics_for(session: Session, a: Assignment) -> dict[str, object]:
     check_pass: dict[tuple[str, str], list[bool]] = defaultdict(list)
     check_name: dict[tuple[str, str], str] = {}
     for c in counted:
-        for p in c.problems:
+        for p in in_order(c.problems, order):
             problem_pass[p.problem_id].append(p.status == "passed")
             for ch in p.checks:
                 k = (p.problem_id, ch.key or ch.name)
