@@ -31,7 +31,7 @@ from service.models import (
 from service.services import bundles
 from service.services import submissions as subs
 from service.services.errors import Conflict
-from service.services.gradebook import statistics_for
+from service.services.gradebook import standings_of, statistics_for
 from service.services.policy import window
 from service.services.queue import relay
 from service.services.workers import WorkerView, dataset_warnings
@@ -119,16 +119,21 @@ def create_assignment(body: S.AssignmentCreate, access: CourseInstructor, ctx: C
 def list_assignments(access: CourseMember, ctx: Ctx, session: DB) -> list[S.AssignmentOut]:
     rows = session.scalars(select(Assignment).where(Assignment.course_id == access.course.id)
                            .order_by(Assignment.due_at))
+    mine = None if access.staff else standings_of(session, access.course,
+                                                  [access.user.id])[access.user.id]
     return [assignment_out(a, _problems(ctx, a.slug),
-                           None if access.staff else window(session, a, access.user.id).due_at)
+                           None if access.staff else window(session, a, access.user.id).due_at,
+                           mine)
             for a in rows]
 
 
 @router.get("/assignments/{assignment_id}", response_model=S.AssignmentOut)
 def get_assignment(aa: AssignmentMember, ctx: Ctx, session: DB) -> S.AssignmentOut:
-    a = aa.assignment
-    mine = None if aa.access.staff else window(session, a, aa.access.user.id).due_at
-    return assignment_out(a, _problems(ctx, a.slug), mine)
+    a, me = aa.assignment, aa.access.user.id
+    if aa.access.staff:
+        return assignment_out(a, _problems(ctx, a.slug))
+    return assignment_out(a, _problems(ctx, a.slug), window(session, a, me).due_at,
+                          standings_of(session, a.course, [me])[me])
 
 
 @router.patch("/assignments/{assignment_id}", response_model=S.AssignmentOut)
@@ -225,7 +230,9 @@ def list_submissions(
         q = q.where(Submission.status == status_)
     rows = session.execute(q.order_by(Submission.user_id, Submission.attempt)).all()
     scores = scores_by_submission(session, aa.assignment.id)
-    out = [summary_out(session, s, email, scores.get(s.id)) for s, email in rows]
+    standing = standings_of(session, aa.assignment.course, list({s.user_id for s, _ in rows}))
+    out = [summary_out(session, s, standing[s.user_id], email, scores.get(s.id))
+           for s, email in rows]
     if latest_only:
         last: dict[int, S.SubmissionSummary] = {}
         for o in out:
@@ -243,7 +250,9 @@ def my_submissions(aa: AssignmentMember, session: DB) -> list[S.SubmissionSummar
         Submission.assignment_id == aa.assignment.id,
         Submission.user_id == aa.access.user.id).order_by(Submission.attempt))
     scores = scores_by_submission(session, aa.assignment.id)
-    return [summary_out(session, s, scored=scores.get(s.id)) for s in rows]
+    me = aa.access.user.id
+    mine = standings_of(session, aa.assignment.course, [me])[me]
+    return [summary_out(session, s, mine, scored=scores.get(s.id)) for s in rows]
 
 
 @router.post("/assignments/{assignment_id}/submissions", response_model=S.SubmissionOut,

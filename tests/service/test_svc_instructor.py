@@ -336,3 +336,34 @@ def test_statistics_give_one_row_per_check_whatever_values_each_run_drew(
     p1 = [c for c in st["checks"] if c["problem"] == "p1"]
     assert len(p1) == 1, p1
     assert p1[0]["key"] == "p1.step(#)" and p1[0]["n"] == 2 and p1[0]["pass_rate"] == 0.5
+
+
+def test_a_student_sees_the_late_penalty_and_the_late_days_left(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    now = utcnow()
+    aid = world.add_assignment("late", opens_at=now - timedelta(days=10), due_at=now
+                               + timedelta(days=1), late_penalty_per_day=0.25,
+                               last_accepted_at=now + timedelta(days=9))
+    client.patch(f"/api/v1/courses/{world.ids['course_a']}", headers=world.h("inst_a"),
+                 json={"late_day_budget": 1})
+    sid = _submit_and_grade(client, world, ctx, broker, "alice", "p1 t1", "late",
+                            late_by=timedelta(hours=24, seconds=1))  # 4 points, 2 days late
+    h = world.h("alice")
+    detail = client.get(f"/api/v1/submissions/{sid}", headers=h).json()
+    # one late day spent, the other day costs a quarter: 4 becomes 3
+    late = {k: detail[k] for k in ("score", "score_after_penalty", "penalty", "days_late",
+                                   "late_days_used", "late_days_left", "counted")}
+    assert late == {"score": 4, "score_after_penalty": 3, "penalty": 0.25, "days_late": 2,
+                    "late_days_used": 1, "late_days_left": 0, "counted": True}
+    (mine,) = client.get(f"/api/v1/assignments/{aid}/my-submissions", headers=h).json()
+    assert {k: mine[k] for k in late} == late
+    view = client.get(f"/api/v1/assignments/{aid}", headers=h).json()
+    assert view["late_days_used"] == 1 and view["late_days_left"] == 0
+    listed = {a["id"]: a for a in client.get(
+        f"/api/v1/courses/{world.ids['course_a']}/assignments", headers=h).json()}
+    assert listed[world.ids["a1"]]["late_days_left"] == 0
+    assert listed[world.ids["a1"]]["late_days_used"] == 0
+    bob = client.get(f"/api/v1/assignments/{aid}", headers=world.h("bob")).json()
+    assert bob["late_days_left"] == 1
+    staff = client.get(f"/api/v1/assignments/{aid}", headers=world.h("inst_a")).json()
+    assert staff["late_days_left"] is None
