@@ -14,6 +14,7 @@ from service.services.gradebook import (
     Cell,
     Scored,
     Standing,
+    adjustments_for,
     in_order,
     late,
     load_scored,
@@ -86,9 +87,7 @@ def submission_out(session: Session, sub: Submission, *, staff: bool, now: datet
         rows = in_order(list(session.scalars(
             select(ProblemResult).where(ProblemResult.run_id == current.id)
             .options(selectinload(ProblemResult.checks)))), order)
-        adjs = list(session.scalars(select(ScoreAdjustment).where(
-            ScoreAdjustment.submission_id == sub.id)))
-        scored = score(sub, rows, adjs)
+        scored = score(sub, rows, adjustments_for(session, sub))
         total, max_total = scored.score, scored.max_score
         problems = [_problem(p, scored.adjusted.get(p.problem_id), hide, tz) for p in rows]
     elif sub.status in ("queued", "running"):  # first grading in progress: show what is in

@@ -118,14 +118,21 @@ def regrade_submission(body: S.RegradeIn, sa: SubmissionInstructor, ctx: Ctx,
             response_model=S.SubmissionOut)
 def set_score(problem_id: str, body: S.ScoreIn, sa: SubmissionInstructor, ctx: Ctx,
               session: DB) -> S.SubmissionOut:
-    """A manual score for a ``manual`` problem, an override for an autograded one."""
+    """A manual score for a ``manual`` problem, an override for an autograded one.
+
+    A manual score belongs to the student and the problem: it shows on every
+    submission of theirs to this assignment, later ones included. An override
+    applies to this submission only.
+    """
     info = known_slug(ctx.grader, sa.submission.assignment.slug)
     spec = next((p for p in info.problems if p.id == problem_id), None) if info else None
     if spec is None:
         raise HTTPException(404, f"no problem {problem_id!r} in this assignment")
     if body.points > spec.points:
         raise HTTPException(422, f"{problem_id} is worth at most {spec.points:g} points")
-    session.add(ScoreAdjustment(submission_id=sa.submission.id, problem_id=problem_id,
+    sub = sa.submission
+    session.add(ScoreAdjustment(submission_id=sub.id, assignment_id=sub.assignment_id,
+                                user_id=sub.user_id, problem_id=problem_id,
                                 kind="manual" if spec.manual else "override",
                                 points=body.points, reason=body.reason,
                                 created_by=sa.access.user.id))

@@ -97,16 +97,32 @@ def load_scored(session: Session, assignment_ids: list[int],
                              .options(selectinload(ProblemResult.checks))
                              .order_by(ProblemResult.id)):
         problems[p.run_id].append(p)
-    adjs: dict[int, list[ScoreAdjustment]] = defaultdict(list)
-    for a in session.scalars(select(ScoreAdjustment).where(
-            ScoreAdjustment.submission_id.in_([s.id for s in subs]))):
-        adjs[a.submission_id].append(a)
+    adjs: dict[tuple[int, int], list[ScoreAdjustment]] = defaultdict(list)
+    aq = select(ScoreAdjustment).where(ScoreAdjustment.assignment_id.in_(assignment_ids))
+    if user_ids is not None:
+        aq = aq.where(ScoreAdjustment.user_id.in_(user_ids))
+    for a in session.scalars(aq):
+        adjs[(a.assignment_id, a.user_id)].append(a)
     out: dict[tuple[int, int], list[Scored]] = defaultdict(list)
     for s in subs:
         assert s.current_run_id is not None
-        out[(s.assignment_id, s.user_id)].append(score(s, problems[s.current_run_id],
-                                                       adjs[s.id]))
+        mine = [a for a in adjs[(s.assignment_id, s.user_id)] if applies(a, s)]
+        out[(s.assignment_id, s.user_id)].append(score(s, problems[s.current_run_id], mine))
     return out
+
+
+def applies(adj: ScoreAdjustment, sub: Submission) -> bool:
+    """A manual score counts on every submission of its student; an override on its own."""
+    if adj.assignment_id != sub.assignment_id or adj.user_id != sub.user_id:
+        return False
+    return adj.kind == "manual" or adj.submission_id == sub.id
+
+
+def adjustments_for(session: Session, sub: Submission) -> list[ScoreAdjustment]:
+    rows = session.scalars(select(ScoreAdjustment).where(
+        ScoreAdjustment.assignment_id == sub.assignment_id,
+        ScoreAdjustment.user_id == sub.user_id))
+    return [a for a in rows if applies(a, sub)]
 
 
 @dataclass(frozen=True)

@@ -130,7 +130,8 @@ def test_gradebook_counts_best_or_last_with_manual_scores(
     csv_text = client.get(f"/api/v1/courses/{world.ids['course_a']}/gradebook.csv",
                           headers=world.h("inst_a")).text
     table = {r["email"]: r for r in csv.DictReader(io.StringIO(csv_text))}
-    assert table["alice@example.org"]["a1"] == "2" and table["bob@example.org"]["total"] == "4"
+    # the last scores 2, and the written m1 is the student's whichever submission counts
+    assert table["alice@example.org"]["a1"] == "5" and table["bob@example.org"]["total"] == "4"
 
 
 def test_override_replaces_an_autograded_score_with_who_and_why(
@@ -367,3 +368,49 @@ def test_a_student_sees_the_late_penalty_and_the_late_days_left(
     assert bob["late_days_left"] == 1
     staff = client.get(f"/api/v1/assignments/{aid}", headers=world.h("inst_a")).json()
     assert staff["late_days_left"] is None
+
+
+def _a1(client: TestClient, world: World, who: str) -> dict[str, Any]:
+    gb = client.get(f"/api/v1/courses/{world.ids['course_a']}/gradebook",
+                    headers=world.h("inst_a")).json()
+    row = next(s for s in gb["students"] if s["email"] == f"{who}@example.org")
+    return row["assignments"][str(world.ids["a1"])]
+
+
+def test_a_written_grade_stays_with_the_student_after_a_later_upload(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    first = _submit_and_grade(client, world, ctx, broker, "alice", "p1")  # 2
+    r = client.put(f"/api/v1/submissions/{first}/problems/m1/score", headers=world.h("inst_a"),
+                   json={"points": 3, "reason": "clear plot"})
+    assert r.status_code == 200
+    later = _submit_and_grade(client, world, ctx, broker, "alice", "p1 p2 secret t1")  # 7
+    cell = _a1(client, world, "alice")
+    assert cell["submission_id"] == later and cell["score"] == 10  # 7 and the written 3
+    m1 = next(p for p in client.get(f"/api/v1/submissions/{later}", headers=world.h("alice"))
+              .json()["problems"] if p["id"] == "m1")
+    assert m1["score"] == 3 and m1["adjustment"]["reason"] == "clear plot"
+    # an override judges one submission's code: it stays with that submission
+    client.put(f"/api/v1/submissions/{first}/problems/p2/score", headers=world.h("inst_a"),
+               json={"points": 3, "reason": "p2 right, file misnamed"})
+    p2 = next(p for p in client.get(f"/api/v1/submissions/{later}", headers=world.h("alice"))
+              .json()["problems"] if p["id"] == "p2")
+    assert p2["adjustment"] is None
+    # bob's submissions do not show alice's grade
+    bob = _submit_and_grade(client, world, ctx, broker, "bob", "p1")
+    m1 = next(p for p in client.get(f"/api/v1/submissions/{bob}", headers=world.h("bob"))
+              .json()["problems"] if p["id"] == "m1")
+    assert m1["score"] == 0 and m1["adjustment"] is None
+
+
+def test_a_written_grade_survives_switching_to_last_submission_counts(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    best = _submit_and_grade(client, world, ctx, broker, "alice", "p1 p2 secret t1")  # 7
+    client.put(f"/api/v1/submissions/{best}/problems/m1/score", headers=world.h("inst_a"),
+               json={"points": 3, "reason": "clear plot"})
+    last = _submit_and_grade(client, world, ctx, broker, "alice", "p1")  # 2
+    assert _a1(client, world, "alice")["score"] == 10
+    r = client.patch(f"/api/v1/assignments/{world.ids['a1']}", headers=world.h("inst_a"),
+                     json={"counts": "last"})
+    assert r.status_code == 200
+    cell = _a1(client, world, "alice")
+    assert cell["submission_id"] == last and cell["score"] == 5  # 2 and the written 3
