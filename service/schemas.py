@@ -130,6 +130,19 @@ class MemberUpdate(BaseModel):
         ge=0, description="this student's own budget of late days; null restores the course's")
 
 
+class EnrollIn(BaseModel):
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    name: str = Field("", max_length=200)
+    role: Literal["student", "instructor"] = "student"
+
+
+class Enrolled(BaseModel):
+    member: MemberOut
+    initial_password: str | None = Field(
+        description="a new account's one-time password to hand out; null if the account "
+                    "existed")
+
+
 class RosterImported(BaseModel):
     created: list[dict[str, str]] = Field(
         description="new accounts with a one-time initial password to hand out")
@@ -206,6 +219,7 @@ class ExtensionCreate(BaseModel):
 
 class ExtensionOut(BaseModel):
     user_id: int
+    email: str | None = None
     due_at: datetime
     reason: str
     granted_by: int

@@ -28,6 +28,9 @@ FINAL = ("graded", "error")
 
 @router.get("/submissions/{submission_id}", response_model=S.SubmissionOut)
 def get_submission(sa: SubmissionViewer, ctx: Ctx, session: DB) -> S.SubmissionOut:
+    """One submission: status, score before and after the late penalty, each problem's
+    result and checks (hidden ones hidden from the student until the due date), files and
+    regrade history."""
     return submission_out(session, sa.submission, staff=sa.access.staff, now=utcnow(),
                           order=problem_order(ctx.grader, sa.submission.assignment.slug))
 
@@ -94,6 +97,7 @@ async def submission_events(sa: SubmissionViewer, ctx: Ctx,
 
 @router.get("/submissions/{submission_id}/files/{file_id}", response_class=FileResponse)
 def download_file(file_id: int, sa: SubmissionViewer, ctx: Ctx) -> FileResponse:
+    """One uploaded file, byte for byte, with its SHA-256 in ``X-Content-SHA256``."""
     f = next((f for f in sa.submission.files if f.id == file_id), None)
     if f is None:
         raise HTTPException(404, f"no file {file_id} in submission {sa.submission.id}")
@@ -106,6 +110,8 @@ def download_file(file_id: int, sa: SubmissionViewer, ctx: Ctx) -> FileResponse:
              status_code=202)
 def regrade_submission(body: S.RegradeIn, sa: SubmissionInstructor, ctx: Ctx,
                        session: DB) -> S.SubmissionOut:
+    """Grade this submission again (same seed unless ``new_seed``); the earlier result stays
+    in its history with the reason."""
     subs.regrade(ctx, session, sa.submission, by=sa.access.user, reason=body.reason,
                  new_seed=body.new_seed)
     session.commit()

@@ -414,3 +414,87 @@ def test_a_written_grade_survives_switching_to_last_submission_counts(
     assert r.status_code == 200
     cell = _a1(client, world, "alice")
     assert cell["submission_id"] == last and cell["score"] == 5  # 2 and the written 3
+
+
+def test_extensions_are_listed_and_revoked(client: TestClient, world: World) -> None:
+    now = utcnow()
+    aid = world.add_assignment("ext", opens_at=now - timedelta(days=3),
+                               due_at=now - timedelta(hours=1))
+    url, h = f"/api/v1/assignments/{aid}/extensions", world.h("inst_a")
+    files = [("files", ("s.py", b"p1", "text/plain"))]
+    client.post(url, headers=h, json={"user_id": world.ids["alice"], "reason": "ill",
+                                      "due_at": (now + timedelta(days=2)).isoformat()})
+    (ext,) = client.get(url, headers=h).json()
+    assert ext["email"] == "alice@example.org" and ext["reason"] == "ill"
+    assert ext["due_at"].endswith(("+01:00", "+02:00"))  # shown in Amsterdam time
+    assert client.get(url, headers=world.h("alice")).status_code == 403
+    assert client.delete(f"{url}/{world.ids['alice']}", headers=world.h("alice")
+                         ).status_code == 403
+    assert client.delete(f"{url}/{world.ids['alice']}", headers=h).status_code == 204
+    assert client.get(url, headers=h).json() == []
+    closed = client.post(f"/api/v1/assignments/{aid}/submissions", headers=world.h("alice"),
+                         files=files)
+    assert closed.status_code == 403  # the assignment's own due date again
+    again = client.delete(f"{url}/{world.ids['alice']}", headers=h)
+    assert again.status_code == 404 and again.json()["detail"]["code"] == "no_extension"
+
+
+def test_an_instructor_enrolls_one_student_and_drops_them(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    course, h = f"/api/v1/courses/{world.ids['course_a']}", world.h("inst_a")
+    r = client.post(f"{course}/enrollments", headers=h,
+                    json={"email": "New.Student@Uni.nl", "name": "New Student"})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["member"]["email"] == "new.student@uni.nl" and body["member"]["role"] == "student"
+    tok = client.post("/api/v1/auth/token", data={"username": "new.student@uni.nl",
+                                                  "password": body["initial_password"]})
+    assert tok.status_code == 200
+    assert client.get("/api/v1/users/me", headers={
+        "Authorization": f"Bearer {tok.json()['access_token']}"}).json()["role"] == "student"
+    twice = client.post(f"{course}/enrollments", headers=h, json={"email": "new.student@uni.nl"})
+    assert twice.status_code == 409
+    existing = client.post(f"{course}/enrollments", headers=h,
+                           json={"email": "carol@example.org", "role": "instructor"})
+    assert existing.status_code == 201 and existing.json()["initial_password"] is None
+    assert client.post(f"{course}/enrollments", headers=world.h("alice"),
+                       json={"email": "x@uni.nl"}).status_code == 403
+    # dropping: access and gradebook row gone, records kept and back on enrolling again
+    sid = _submit_and_grade(client, world, ctx, broker, "bob", "p1")
+    assert client.delete(f"{course}/roster/{world.ids['bob']}", headers=world.h("alice")
+                         ).status_code == 403
+    assert client.delete(f"{course}/roster/{world.ids['bob']}", headers=h).status_code == 204
+    assert client.get(f"/api/v1/submissions/{sid}", headers=world.h("bob")).status_code == 403
+    emails = {s["email"] for s in client.get(f"{course}/gradebook", headers=h).json()["students"]}
+    assert "bob@example.org" not in emails
+    assert client.delete(f"{course}/roster/{world.ids['bob']}", headers=h).status_code == 404
+    me = client.delete(f"{course}/roster/{world.ids['inst_a']}", headers=h)
+    assert me.status_code == 409 and me.json()["detail"]["code"] == "drop_self"
+    client.post(f"{course}/enrollments", headers=h, json={"email": "bob@example.org"})
+    assert client.get(f"/api/v1/submissions/{sid}", headers=world.h("bob")).json()[
+        "status"] == "graded"
+
+
+def test_submission_lists_come_in_pages_with_a_total(
+        client: TestClient, world: World, ctx: Context) -> None:
+    with ctx.sessions() as s:  # no interval or limit: five uploads each
+        for who in ("alice", "bob"):
+            for attempt in range(1, 6):
+                s.add(Submission(assignment_id=world.ids["a1"], user_id=world.ids[who],
+                                 attempt=attempt, status="queued", storage_key="k"))
+        s.commit()
+    base, h = f"/api/v1/assignments/{world.ids['a1']}/submissions", world.h("inst_a")
+    first = client.get(f"{base}?limit=4", headers=h)
+    assert first.headers["X-Total-Count"] == "10" and len(first.json()) == 4
+    rest = client.get(f"{base}?limit=4&offset=8", headers=h)
+    assert [(s["email"], s["attempt"]) for s in rest.json()] == [
+        ("bob@example.org", 4), ("bob@example.org", 5)]
+    pages = [client.get(f"{base}?limit=3&offset={o}", headers=h).json() for o in range(0, 10, 3)]
+    assert len({s["id"] for p in pages for s in p}) == 10
+    latest = client.get(f"{base}?latest_only=true&limit=1", headers=h)
+    assert latest.headers["X-Total-Count"] == "2" and latest.json()[0]["attempt"] == 5
+    assert client.get(f"{base}?limit=0", headers=h).status_code == 422
+    mine = client.get(f"/api/v1/assignments/{world.ids['a1']}/my-submissions?limit=2&offset=1",
+                      headers=world.h("alice"))
+    assert mine.headers["X-Total-Count"] == "5"
+    assert [s["attempt"] for s in mine.json()] == [2, 3]
