@@ -86,8 +86,8 @@ class CheckResult:
         return self.status == "passed"
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "key": self.key, "status": self.status,
-                "hidden": self.hidden, "message": self.message}
+        return {"name": self.name, "status": self.status, "hidden": self.hidden,
+                "message": self.message}
 
 
 @dataclass
@@ -142,7 +142,7 @@ class ProblemResult:
         checks = [c.to_json() for c in self.checks]
         if self.error_reason or self.skipped_reason:
             status = "error" if self.error_reason else "skipped"
-            checks.append({"name": "run", "key": "run", "status": status, "hidden": False,
+            checks.append({"name": "run", "status": status, "hidden": False,
                            "message": self.message})
         return {"id": self.id, "score": self.score, "max_score": self.max_score,
                 "status": self.status, "checks": checks}
