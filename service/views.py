@@ -122,10 +122,12 @@ def submission_out(session: Session, sub: Submission, *, staff: bool, now: datet
         problems=problems, history=history)
 
 
-def scores_by_submission(session: Session, assignment_id: int) -> dict[int, Scored]:
-    """The current score of every graded submission, people's scores applied (as in detail)."""
-    return {sc.submission.id: sc for each in load_scored(session, [assignment_id]).values()
-            for sc in each}
+def scores_by_submission(session: Session, assignment_id: int,
+                         user_ids: list[int] | None = None) -> dict[int, Scored]:
+    """The current score of every graded submission (of ``user_ids`` if given), people's
+    scores applied (as in detail)."""
+    return {sc.submission.id: sc
+            for each in load_scored(session, [assignment_id], user_ids).values() for sc in each}
 
 
 def summary_out(session: Session, sub: Submission, mine: Standing, email: str | None = None,

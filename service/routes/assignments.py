@@ -277,8 +277,9 @@ def list_submissions(
                 if (days_late(s.submitted_at, dues[s.user_id]) > 0) == late]
     response.headers["X-Total-Count"] = str(len(rows))
     page = rows[offset:offset + limit]
-    scores = scores_by_submission(session, aa.assignment.id)
-    standing = standings_of(session, aa.assignment.course, list({s.user_id for s, _ in page}))
+    users = list({s.user_id for s, _ in page})
+    scores = scores_by_submission(session, aa.assignment.id, users)
+    standing = standings_of(session, aa.assignment.course, users)
     return [summary_out(session, s, standing[s.user_id], email, scores.get(s.id))
             for s, email in page]
 
@@ -294,8 +295,8 @@ def my_submissions(aa: AssignmentMember, session: DB, response: Response,
     response.headers["X-Total-Count"] = str(session.scalar(
         select(func.count()).select_from(q.subquery())))
     rows = session.scalars(q.order_by(Submission.attempt).offset(offset).limit(limit))
-    scores = scores_by_submission(session, aa.assignment.id)
     me = aa.access.user.id
+    scores = scores_by_submission(session, aa.assignment.id, [me])
     mine = standings_of(session, aa.assignment.course, [me])[me]
     return [summary_out(session, s, mine, scored=scores.get(s.id)) for s in rows]
 

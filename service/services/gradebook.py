@@ -83,9 +83,13 @@ def score(sub: Submission, problems: list[ProblemResult],
                   adjusted)
 
 
-def load_scored(session: Session, assignment_ids: list[int],
-                user_ids: list[int] | None = None) -> dict[tuple[int, int], list[Scored]]:
-    """Graded submissions per (assignment, student), oldest first; of ``user_ids`` if given."""
+def load_scored(session: Session, assignment_ids: list[int], user_ids: list[int] | None = None,
+                *, with_checks: bool = False) -> dict[tuple[int, int], list[Scored]]:
+    """Graded submissions per (assignment, student), oldest first; of ``user_ids`` if given.
+
+    ``with_checks`` loads every check too (statistics); scores need only the problems,
+    and a student's page asks for their standing on every poll.
+    """
     q = select(Submission).where(Submission.assignment_id.in_(assignment_ids),
                                  Submission.current_run_id.is_not(None))
     if user_ids is not None:
@@ -93,9 +97,10 @@ def load_scored(session: Session, assignment_ids: list[int],
     subs = session.scalars(q.order_by(Submission.attempt)).all()
     run_ids = [s.current_run_id for s in subs]
     problems: dict[int, list[ProblemResult]] = defaultdict(list)
-    for p in session.scalars(select(ProblemResult).where(ProblemResult.run_id.in_(run_ids))
-                             .options(selectinload(ProblemResult.checks))
-                             .order_by(ProblemResult.id)):
+    pq = select(ProblemResult).where(ProblemResult.run_id.in_(run_ids))
+    if with_checks:
+        pq = pq.options(selectinload(ProblemResult.checks))
+    for p in session.scalars(pq.order_by(ProblemResult.id)):
         problems[p.run_id].append(p)
     adjs: dict[tuple[int, int], list[ScoreAdjustment]] = defaultdict(list)
     aq = select(ScoreAdjustment).where(ScoreAdjustment.assignment_id.in_(assignment_ids))
@@ -248,7 +253,7 @@ def statistics_for(session: Session, a: Assignment, order: Sequence[str]) -> dic
 
     Problems and their checks are listed in the assignment's ``order``.
     """
-    scored = load_scored(session, [a.id])
+    scored = load_scored(session, [a.id], with_checks=True)
     counted: list[Scored] = []
     for (_, user_id), cands in scored.items():
         due = window(session, a, user_id).due_at
