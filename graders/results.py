@@ -8,11 +8,24 @@ could not be graded here, ``manual`` when a person grades it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 CheckStatus = Literal["passed", "failed", "error", "skipped"]
 ProblemStatus = Literal["passed", "partial", "failed", "error", "skipped", "manual"]
+
+# A number standing on its own (not the 1 of ``fc1`` or ``x1``): a run's random value.
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")
+
+
+def stable_key(name: str) -> str:
+    """A check's name with its numbers replaced by ``#``: the same check in every run.
+
+    Names show the student the values used (``Linear.step(0.159) → W``); those
+    change with the seed, so statistics group checks by this instead.
+    """
+    return _NUMBER.sub("#", name)
 
 
 @dataclass(frozen=True)
@@ -25,6 +38,8 @@ class CheckResult:
     dy, leaves its inputs alone, same result twice): code that computes
     nothing has every such property, so these earn points only in a problem
     where some value matches the reference (see ``engine.runner``).
+    ``key`` names the check the same way in every run, whatever values its
+    message shows; by default the name with its numbers taken out.
     """
 
     name: str
@@ -34,6 +49,15 @@ class CheckResult:
     weight: float = 1.0
     fraction: float = 0.0
     supporting: bool = False
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", stable_key(self.name))
+
+    def keyed(self, key: str) -> CheckResult:
+        """The same verdict under a key the spec chose (where the name carries values)."""
+        return replace(self, key=key)
 
     @classmethod
     def passed(cls, name: str, message: str = "", **kw: Any) -> CheckResult:

@@ -157,3 +157,9 @@ def known_slug(grader: Grader, slug: str) -> AssignmentInfo | None:
         return grader.assignment(slug)
     except (UnknownAssignment, KeyError):
         return None
+
+
+def problem_order(grader: Grader, slug: str) -> list[str]:
+    """The assignment's problems in the order of its spec (empty if the grader lost it)."""
+    info = known_slug(grader, slug)
+    return [] if info is None else [p.id for p in info.problems]

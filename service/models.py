@@ -342,6 +342,9 @@ class CheckResult(Base):
         ForeignKey("problem_results.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(Text)
+    # The same check in every run (the name may show a run's random values): statistics
+    # group on it.
+    key: Mapped[str] = mapped_column(Text, default="", server_default="")
     status: Mapped[str] = mapped_column(String(10))
     message: Mapped[str] = mapped_column(Text, default="")
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -350,13 +353,22 @@ class CheckResult(Base):
 
 
 class ScoreAdjustment(Base):
-    """A person's score for a problem: ``manual`` problems, or an ``override`` of the grader."""
+    """A person's score for a problem: ``manual`` problems, or an ``override`` of the grader.
+
+    A manual score belongs to the student and the problem: every submission of
+    theirs to the assignment shows it, so a later upload or a switch to "last
+    counts" keeps the written grade. An override judges one submission's code and
+    applies to that submission only. ``submission_id`` is where it was entered.
+    """
 
     __tablename__ = "score_adjustments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(
         ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     problem_id: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(10))  # manual|override
     points: Mapped[float] = mapped_column(Float)

@@ -130,6 +130,19 @@ class MemberUpdate(BaseModel):
         ge=0, description="this student's own budget of late days; null restores the course's")
 
 
+class EnrollIn(BaseModel):
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    name: str = Field("", max_length=200)
+    role: Literal["student", "instructor"] = "student"
+
+
+class Enrolled(BaseModel):
+    member: MemberOut
+    initial_password: str | None = Field(
+        description="a new account's one-time password to hand out; null if the account "
+                    "existed")
+
+
 class RosterImported(BaseModel):
     created: list[dict[str, str]] = Field(
         description="new accounts with a one-time initial password to hand out")
@@ -188,6 +201,11 @@ class AssignmentOut(AssignmentBase):
     slug: str
     problems: list[ProblemSpecOut] = []
     my_due_at: datetime | None = None
+    late_days_used: int | None = Field(
+        None, description="for a student: late days this assignment's counted submission "
+                          "spends")
+    late_days_left: int | None = Field(
+        None, description="for a student: late days left in the course")
     warnings: list[str] = Field(
         [], description="on creation: what will not grade as expected, such as data sets "
                         "not installed on the workers")
@@ -201,6 +219,7 @@ class ExtensionCreate(BaseModel):
 
 class ExtensionOut(BaseModel):
     user_id: int
+    email: str | None = None
     due_at: datetime
     reason: str
     granted_by: int
@@ -231,6 +250,8 @@ class FileOut(BaseModel):
 
 class CheckOut(BaseModel):
     name: str
+    key: str = Field(description="the same check in every run, whatever values its name "
+                                 "shows; statistics group checks by it")
     status: str
     message: str
     hidden: bool
@@ -266,7 +287,22 @@ class RegradeOut(BaseModel):
     changes: list[dict[str, Any]]
 
 
-class SubmissionOut(BaseModel):
+class LateFields(BaseModel):
+    """What lateness costs, as the gradebook counts it."""
+
+    days_late: int = Field(description="started 24-hour periods after the student's due date")
+    late_days_used: int = Field(
+        description="late days this submission spends if it is the one that counts")
+    late_days_left: int = Field(
+        description="the student's late days left in the course, as the gradebook counts them")
+    penalty: float = Field(description="share of the score the late penalty takes off, after "
+                                       "late days (0.25: a quarter)")
+    score_after_penalty: float | None = Field(
+        description="the score as the gradebook counts it, late penalty applied")
+    counted: bool = Field(description="this is the submission the gradebook counts")
+
+
+class SubmissionOut(LateFields):
     id: int
     assignment_id: int
     user_id: int
@@ -278,8 +314,7 @@ class SubmissionOut(BaseModel):
     submitted_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
-    days_late: int
-    score: float | None
+    score: float | None = Field(description="before any late penalty")
     max_score: float | None
     grader_version: str | None
     seed: int | None
@@ -288,7 +323,7 @@ class SubmissionOut(BaseModel):
     history: list[RegradeOut]
 
 
-class SubmissionSummary(BaseModel):
+class SubmissionSummary(LateFields):
     id: int
     assignment_id: int
     user_id: int
@@ -298,9 +333,8 @@ class SubmissionSummary(BaseModel):
     error: str | None = None
     error_kind: Literal["infrastructure"] | None = None
     submitted_at: datetime
-    score: float | None
+    score: float | None = Field(description="before any late penalty")
     max_score: float | None
-    days_late: int
 
 
 class GradebookCell(BaseModel):

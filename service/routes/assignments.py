@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, File, HTTPException, Query, UploadFile, status
-from sqlalchemy import select
+from fastapi import APIRouter, File, HTTPException, Query, Response, UploadFile, status
+from sqlalchemy import func, select
 
 from service import schemas as S
 from service.deps import (
@@ -18,7 +18,7 @@ from service.deps import (
     CourseMember,
     Ctx,
 )
-from service.grading import known_slug
+from service.grading import known_slug, problem_order
 from service.models import (
     Assignment,
     Enrollment,
@@ -28,11 +28,11 @@ from service.models import (
     User,
     utcnow,
 )
-from service.services import bundles
+from service.services import bundles, extensions
 from service.services import submissions as subs
 from service.services.errors import Conflict
-from service.services.gradebook import statistics_for
-from service.services.policy import window
+from service.services.gradebook import standings_of, statistics_for
+from service.services.policy import days_late, window
 from service.services.queue import relay
 from service.services.workers import WorkerView, dataset_warnings
 from service.views import (
@@ -88,6 +88,8 @@ def _student(session: DB, course_id: int, user_id: int) -> User:
 @router.post("/courses/{course_id}/assignments", response_model=S.AssignmentOut, status_code=201)
 def create_assignment(body: S.AssignmentCreate, access: CourseInstructor, ctx: Ctx,
                       session: DB) -> S.AssignmentOut:
+    """Create an assignment graded by a registry grader or one of the course's ready
+    bundles; dates without a zone are read in the course's time zone."""
     if access.course.archived_at is not None:
         raise Conflict(f"{access.course.code} is archived; restore it to add assignments",
                        code="course_archived")
@@ -117,23 +119,34 @@ def create_assignment(body: S.AssignmentCreate, access: CourseInstructor, ctx: C
 
 @router.get("/courses/{course_id}/assignments", response_model=list[S.AssignmentOut])
 def list_assignments(access: CourseMember, ctx: Ctx, session: DB) -> list[S.AssignmentOut]:
+    """The course's assignments by due date; a student also sees their own due date and late
+    days."""
     rows = session.scalars(select(Assignment).where(Assignment.course_id == access.course.id)
                            .order_by(Assignment.due_at))
+    mine = None if access.staff else standings_of(session, access.course,
+                                                  [access.user.id])[access.user.id]
     return [assignment_out(a, _problems(ctx, a.slug),
-                           None if access.staff else window(session, a, access.user.id).due_at)
+                           None if access.staff else window(session, a, access.user.id).due_at,
+                           mine)
             for a in rows]
 
 
 @router.get("/assignments/{assignment_id}", response_model=S.AssignmentOut)
 def get_assignment(aa: AssignmentMember, ctx: Ctx, session: DB) -> S.AssignmentOut:
-    a = aa.assignment
-    mine = None if aa.access.staff else window(session, a, aa.access.user.id).due_at
-    return assignment_out(a, _problems(ctx, a.slug), mine)
+    """One assignment and its problems; a student also sees their own due date (extension
+    applied), late days used on it and late days left."""
+    a, me = aa.assignment, aa.access.user.id
+    if aa.access.staff:
+        return assignment_out(a, _problems(ctx, a.slug))
+    return assignment_out(a, _problems(ctx, a.slug), window(session, a, me).due_at,
+                          standings_of(session, a.course, [me])[me])
 
 
 @router.patch("/assignments/{assignment_id}", response_model=S.AssignmentOut)
 def update_assignment(body: S.AssignmentUpdate, aa: AssignmentInstructor, ctx: Ctx,
                       session: DB) -> S.AssignmentOut:
+    """Change an assignment's dates, rules or bundle version; only the fields sent change,
+    and only the optional settings can be cleared with null."""
     a = aa.assignment
     changes = body.model_dump(exclude_unset=True)
     nulls = sorted(k for k, v in changes.items() if v is None and k not in CLEARABLE)
@@ -154,14 +167,18 @@ def update_assignment(body: S.AssignmentUpdate, aa: AssignmentInstructor, ctx: C
 
 
 @router.get("/assignments/{assignment_id}/statistics")
-def assignment_statistics(aa: AssignmentInstructor, session: DB) -> dict[str, Any]:
-    return statistics_for(session, aa.assignment)
+def assignment_statistics(aa: AssignmentInstructor, ctx: Ctx, session: DB) -> dict[str, Any]:
+    """Counted scores (histogram, mean, median), pass rates per problem and per check
+    (checks grouped by their stable key), and the median grading time."""
+    return statistics_for(session, aa.assignment, problem_order(ctx.grader, aa.assignment.slug))
 
 
 @router.post("/assignments/{assignment_id}/extensions", response_model=S.ExtensionOut,
              status_code=201)
 def grant_extension(body: S.ExtensionCreate, aa: AssignmentInstructor,
                     session: DB) -> S.ExtensionOut:
+    """Give one student their own due date; the last accepted date moves by as much.
+    Granting again replaces the earlier extension."""
     a = aa.assignment
     _student(session, a.course_id, body.user_id)
     due = utc(body.due_at, a.course.timezone)
@@ -179,9 +196,26 @@ def grant_extension(body: S.ExtensionCreate, aa: AssignmentInstructor,
                           reason=ext.reason, granted_by=ext.granted_by)
 
 
+@router.get("/assignments/{assignment_id}/extensions", response_model=list[S.ExtensionOut])
+def list_extensions(aa: AssignmentInstructor, session: DB) -> list[S.ExtensionOut]:
+    """Every student's own due date for this assignment, in the course's time zone."""
+    tz = aa.assignment.course.timezone
+    return [S.ExtensionOut(user_id=e.user_id, email=email, due_at=S.local(e.due_at, tz),  # type: ignore[arg-type]
+                           reason=e.reason, granted_by=e.granted_by)
+            for e, email in extensions.list_extensions(session, aa.assignment)]
+
+
+@router.delete("/assignments/{assignment_id}/extensions/{user_id}", status_code=204)
+def revoke_extension(user_id: int, aa: AssignmentInstructor, session: DB) -> None:
+    """Take back a student's extension: their due date is the assignment's again. What they
+    submitted is kept; lateness is counted against the assignment's own dates."""
+    extensions.revoke(session, aa.assignment, user_id)
+
+
 @router.post("/assignments/{assignment_id}/extra-attempts", status_code=201)
 def grant_extra_attempts(body: S.ExtraAttemptsCreate, aa: AssignmentInstructor,
                          session: DB) -> dict[str, int]:
+    """Let one student submit more times than the assignment's limit."""
     a = aa.assignment
     _student(session, a.course_id, body.user_id)
     session.add(ExtraAttempts(assignment_id=a.id, user_id=body.user_id, count=body.count,
@@ -209,41 +243,62 @@ def regrade_assignment(body: S.RegradeIn, aa: AssignmentInstructor, ctx: Ctx,
     return {"queued": queued, "skipped_in_progress": skipped}
 
 
-@router.get("/assignments/{assignment_id}/submissions", response_model=list[S.SubmissionSummary])
+PAGED = {200: {"headers": {"X-Total-Count": {
+    "description": "how many submissions match, over all pages", "schema": {"type": "integer"}}}}}
+Limit = Annotated[int, Query(ge=1, le=500, description="at most this many in one answer")]
+Offset = Annotated[int, Query(ge=0, description="skip this many (for the next page)")]
+
+
+@router.get("/assignments/{assignment_id}/submissions", response_model=list[S.SubmissionSummary],
+            responses=PAGED)
 def list_submissions(
-        aa: AssignmentInstructor, session: DB,
+        aa: AssignmentInstructor, session: DB, response: Response,
         user_id: int | None = None,
         status_: Annotated[Literal["queued", "running", "graded", "error"] | None,
                            Query(alias="status")] = None,
         latest_only: bool = False,
-        late: bool | None = None) -> list[S.SubmissionSummary]:
+        late: bool | None = None,
+        limit: Limit = 100, offset: Offset = 0) -> list[S.SubmissionSummary]:
+    """Submissions to this assignment by student and attempt, filtered, one page at a time:
+    ``X-Total-Count`` says how many match; ``offset`` pages on."""
     q = (select(Submission, User.email).join(User, Submission.user_id == User.id)
          .where(Submission.assignment_id == aa.assignment.id))
     if user_id is not None:
         q = q.where(Submission.user_id == user_id)
     if status_ is not None:
         q = q.where(Submission.status == status_)
-    rows = session.execute(q.order_by(Submission.user_id, Submission.attempt)).all()
-    scores = scores_by_submission(session, aa.assignment.id)
-    out = [summary_out(session, s, email, scores.get(s.id)) for s, email in rows]
+    rows = [(s, email) for s, email in
+            session.execute(q.order_by(Submission.user_id, Submission.attempt))]
     if latest_only:
-        last: dict[int, S.SubmissionSummary] = {}
-        for o in out:
-            last[o.user_id] = o
-        out = list(last.values())
+        rows = list({s.user_id: (s, email) for s, email in rows}.values())
     if late is not None:
-        out = [o for o in out if (o.days_late > 0) == late]
-    return out
+        dues = {u: window(session, aa.assignment, u).due_at for u in {s.user_id for s, _ in rows}}
+        rows = [(s, email) for s, email in rows
+                if (days_late(s.submitted_at, dues[s.user_id]) > 0) == late]
+    response.headers["X-Total-Count"] = str(len(rows))
+    page = rows[offset:offset + limit]
+    users = list({s.user_id for s, _ in page})
+    scores = scores_by_submission(session, aa.assignment.id, users)
+    standing = standings_of(session, aa.assignment.course, users)
+    return [summary_out(session, s, standing[s.user_id], email, scores.get(s.id))
+            for s, email in page]
 
 
 @router.get("/assignments/{assignment_id}/my-submissions",
-            response_model=list[S.SubmissionSummary])
-def my_submissions(aa: AssignmentMember, session: DB) -> list[S.SubmissionSummary]:
-    rows = session.scalars(select(Submission).where(
-        Submission.assignment_id == aa.assignment.id,
-        Submission.user_id == aa.access.user.id).order_by(Submission.attempt))
-    scores = scores_by_submission(session, aa.assignment.id)
-    return [summary_out(session, s, scored=scores.get(s.id)) for s in rows]
+            response_model=list[S.SubmissionSummary], responses=PAGED)
+def my_submissions(aa: AssignmentMember, session: DB, response: Response,
+                   limit: Limit = 100, offset: Offset = 0) -> list[S.SubmissionSummary]:
+    """Your own submissions to this assignment, oldest first, with each one's score, late
+    penalty and whether it is the one that counts; ``X-Total-Count`` says how many."""
+    q = select(Submission).where(Submission.assignment_id == aa.assignment.id,
+                                 Submission.user_id == aa.access.user.id)
+    response.headers["X-Total-Count"] = str(session.scalar(
+        select(func.count()).select_from(q.subquery())))
+    rows = session.scalars(q.order_by(Submission.attempt).offset(offset).limit(limit))
+    me = aa.access.user.id
+    scores = scores_by_submission(session, aa.assignment.id, [me])
+    mine = standings_of(session, aa.assignment.course, [me])[me]
+    return [summary_out(session, s, mine, scored=scores.get(s.id)) for s in rows]
 
 
 @router.post("/assignments/{assignment_id}/submissions", response_model=S.SubmissionOut,
@@ -255,8 +310,12 @@ def my_submissions(aa: AssignmentMember, session: DB) -> list[S.SubmissionSummar
 def upload(aa: AssignmentMember, ctx: Ctx, session: DB,
            files: Annotated[list[UploadFile], File(description="one or more files")]
            ) -> S.SubmissionOut:
+    """Hand in one or more files (.py, .ipynb, zip) as a student; grading is queued: follow
+    it with ``/submissions/{id}/wait`` or ``/events``. Files that cannot earn a point are
+    refused without using an attempt."""
     if aa.access.role != "student":
         raise HTTPException(403, "only students of the course submit")
     sub = subs.accept_upload(ctx, session, aa.assignment, aa.access.user,
                              [(f.filename or "", f.content_type or "", f.file) for f in files])
-    return submission_out(session, sub, staff=False, now=utcnow())
+    return submission_out(session, sub, staff=False, now=utcnow(),
+                          order=problem_order(ctx.grader, aa.assignment.slug))

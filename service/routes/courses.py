@@ -14,6 +14,7 @@ from service.deps import DB, CourseInstructor, CourseMember, CurrentUser, requir
 from service.models import Course, Enrollment, User, utcnow
 from service.services import gradebook as book
 from service.services import roster as rosters
+from service.services.errors import Conflict
 
 router = APIRouter(tags=["courses"])
 
@@ -32,6 +33,7 @@ def member_out(e: Enrollment, u: User) -> S.MemberOut:
 @router.post("/courses", response_model=S.CourseOut, status_code=201)
 def create_course(body: S.CourseCreate, user: Annotated[User, Depends(require_staff)],
                   session: DB) -> S.CourseOut:
+    """Create a course (instructors and administrators); you become its instructor."""
     if session.scalars(select(Course).where(Course.code == body.code)).first():
         raise HTTPException(status.HTTP_409_CONFLICT, f"course code {body.code!r} is taken")
     course = Course(**body.model_dump())
@@ -57,6 +59,7 @@ def list_courses(user: CurrentUser, session: DB, archived: bool = False) -> list
 
 @router.get("/courses/{course_id}", response_model=S.CourseOut)
 def get_course(access: CourseMember) -> S.CourseOut:
+    """One course you are enrolled in, with your role in it."""
     return course_out(access.course, access.role)
 
 
@@ -79,6 +82,7 @@ def update_course(body: S.CourseUpdate, access: CourseInstructor, session: DB) -
 
 @router.get("/courses/{course_id}/roster", response_model=list[S.MemberOut])
 def roster(access: CourseInstructor, session: DB) -> list[S.MemberOut]:
+    """Everyone enrolled in the course, by email, with their role and own late-day budget."""
     rows = session.execute(select(Enrollment, User).join(User)
                            .where(Enrollment.course_id == access.course.id).order_by(User.email))
     return [member_out(e, u) for e, u in rows]
@@ -101,6 +105,29 @@ def update_member(user_id: int, body: S.MemberUpdate, access: CourseInstructor,
     return member_out(enrollment, member)
 
 
+@router.delete("/courses/{course_id}/roster/{user_id}", status_code=204)
+def drop_member(user_id: int, access: CourseInstructor, session: DB) -> None:
+    """Drop a student (or an instructor) from the course: they lose access to it and leave
+    the gradebook. Their submissions, results and grades are kept, and enrolling them again
+    brings everything back. You cannot drop yourself."""
+    rosters.drop(session, access.course, user_id, access.user)
+
+
+@router.post("/courses/{course_id}/enrollments", response_model=S.Enrolled, status_code=201,
+             responses={409: {"description": "already enrolled"}})
+def enroll_one(body: S.EnrollIn, access: CourseInstructor, session: DB) -> S.Enrolled:
+    """Enroll one person by email, without an administrator: an account that does not exist
+    is created (a student account) and its one-time password is in the answer, to hand out.
+    ``role`` is their role in this course: ``instructor`` makes a TA."""
+    e, password, new = rosters.enroll(session, access.course, body.email, body.name, body.role)
+    if not new:
+        session.rollback()
+        raise Conflict(f"{body.email} is already enrolled in {access.course.code}",
+                       code="already_enrolled")
+    session.commit()
+    return S.Enrolled(member=member_out(e, e.user), initial_password=password)
+
+
 @router.post("/courses/{course_id}/roster", response_model=S.RosterImported)
 def import_roster(access: CourseInstructor, session: DB,
                   file: Annotated[UploadFile, File(description="CSV: email,name[,role]")]
@@ -112,6 +139,8 @@ def import_roster(access: CourseInstructor, session: DB,
 
 @router.get("/courses/{course_id}/gradebook", response_model=S.Gradebook)
 def gradebook_json(access: CourseInstructor, session: DB) -> S.Gradebook:
+    """Every student's counted score per assignment (best or last, late penalty and late
+    days applied, people's scores included) and their total."""
     assignments, rows = book.gradebook(session, access.course)
     return S.Gradebook(
         course_id=access.course.id,

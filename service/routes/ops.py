@@ -55,4 +55,5 @@ def readyz(ctx: Ctx) -> JSONResponse:
 
 @router.get("/metrics", response_class=Response)
 def metrics(request: Request) -> Response:
+    """Prometheus metrics of this process (requests, queue, grading); no authentication."""
     return Response(generate_latest(request.app.state.metrics), media_type=CONTENT_TYPE_LATEST)

@@ -16,7 +16,7 @@ from service import schemas as S
 from service import storage
 from service.context import Context
 from service.deps import DB, Ctx, SubmissionInstructor, SubmissionViewer
-from service.grading import known_slug
+from service.grading import known_slug, problem_order
 from service.models import ScoreAdjustment, Submission, utcnow
 from service.services import submissions as subs
 from service.services.queue import relay
@@ -27,15 +27,20 @@ FINAL = ("graded", "error")
 
 
 @router.get("/submissions/{submission_id}", response_model=S.SubmissionOut)
-def get_submission(sa: SubmissionViewer, session: DB) -> S.SubmissionOut:
-    return submission_out(session, sa.submission, staff=sa.access.staff, now=utcnow())
+def get_submission(sa: SubmissionViewer, ctx: Ctx, session: DB) -> S.SubmissionOut:
+    """One submission: status, score before and after the late penalty, each problem's
+    result and checks (hidden ones hidden from the student until the due date), files and
+    regrade history."""
+    return submission_out(session, sa.submission, staff=sa.access.staff, now=utcnow(),
+                          order=problem_order(ctx.grader, sa.submission.assignment.slug))
 
 
 def _snapshot(ctx: Context, submission_id: int, staff: bool) -> S.SubmissionOut:
     with ctx.sessions() as session:
         sub = session.get(Submission, submission_id)
         assert sub is not None
-        return submission_out(session, sub, staff=staff, now=utcnow())
+        return submission_out(session, sub, staff=staff, now=utcnow(),
+                              order=problem_order(ctx.grader, sub.assignment.slug))
 
 
 def _changed(a: S.SubmissionOut, status: str, known: int) -> bool:
@@ -92,6 +97,7 @@ async def submission_events(sa: SubmissionViewer, ctx: Ctx,
 
 @router.get("/submissions/{submission_id}/files/{file_id}", response_class=FileResponse)
 def download_file(file_id: int, sa: SubmissionViewer, ctx: Ctx) -> FileResponse:
+    """One uploaded file, byte for byte, with its SHA-256 in ``X-Content-SHA256``."""
     f = next((f for f in sa.submission.files if f.id == file_id), None)
     if f is None:
         raise HTTPException(404, f"no file {file_id} in submission {sa.submission.id}")
@@ -104,27 +110,38 @@ def download_file(file_id: int, sa: SubmissionViewer, ctx: Ctx) -> FileResponse:
              status_code=202)
 def regrade_submission(body: S.RegradeIn, sa: SubmissionInstructor, ctx: Ctx,
                        session: DB) -> S.SubmissionOut:
+    """Grade this submission again (same seed unless ``new_seed``); the earlier result stays
+    in its history with the reason."""
     subs.regrade(ctx, session, sa.submission, by=sa.access.user, reason=body.reason,
                  new_seed=body.new_seed)
     session.commit()
     relay(ctx)
-    return submission_out(session, sa.submission, staff=True, now=utcnow())
+    return submission_out(session, sa.submission, staff=True, now=utcnow(),
+                          order=problem_order(ctx.grader, sa.submission.assignment.slug))
 
 
 @router.put("/submissions/{submission_id}/problems/{problem_id}/score",
             response_model=S.SubmissionOut)
 def set_score(problem_id: str, body: S.ScoreIn, sa: SubmissionInstructor, ctx: Ctx,
               session: DB) -> S.SubmissionOut:
-    """A manual score for a ``manual`` problem, an override for an autograded one."""
+    """A manual score for a ``manual`` problem, an override for an autograded one.
+
+    A manual score belongs to the student and the problem: it shows on every
+    submission of theirs to this assignment, later ones included. An override
+    applies to this submission only.
+    """
     info = known_slug(ctx.grader, sa.submission.assignment.slug)
     spec = next((p for p in info.problems if p.id == problem_id), None) if info else None
     if spec is None:
         raise HTTPException(404, f"no problem {problem_id!r} in this assignment")
     if body.points > spec.points:
         raise HTTPException(422, f"{problem_id} is worth at most {spec.points:g} points")
-    session.add(ScoreAdjustment(submission_id=sa.submission.id, problem_id=problem_id,
+    sub = sa.submission
+    session.add(ScoreAdjustment(submission_id=sub.id, assignment_id=sub.assignment_id,
+                                user_id=sub.user_id, problem_id=problem_id,
                                 kind="manual" if spec.manual else "override",
                                 points=body.points, reason=body.reason,
                                 created_by=sa.access.user.id))
     session.commit()
-    return submission_out(session, sa.submission, staff=True, now=utcnow())
+    return submission_out(session, sa.submission, staff=True, now=utcnow(),
+                          order=problem_order(ctx.grader, sa.submission.assignment.slug))

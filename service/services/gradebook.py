@@ -6,6 +6,7 @@ import csv
 import io
 import statistics
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -58,6 +59,13 @@ class Row:
         return round(sum(c.score or 0.0 for c in self.cells.values()), 6)
 
 
+def in_order(rows: list[ProblemResult], order: Sequence[str]) -> list[ProblemResult]:
+    """Problems in the assignment's order, not the order their results were saved in (a
+    training job may finish first); any the assignment no longer has come last."""
+    rank = {pid: i for i, pid in enumerate(order)}
+    return sorted(rows, key=lambda p: (rank.get(p.problem_id, len(rank)), p.id))
+
+
 def latest_adjustments(adjs: list[ScoreAdjustment]) -> dict[str, ScoreAdjustment]:
     out: dict[str, ScoreAdjustment] = {}
     for a in sorted(adjs, key=lambda a: (a.created_at, a.id)):
@@ -75,80 +83,156 @@ def score(sub: Submission, problems: list[ProblemResult],
                   adjusted)
 
 
-def load_scored(session: Session, assignment_ids: list[int]) -> dict[tuple[int, int], list[Scored]]:
-    """Graded submissions per (assignment, student), oldest first."""
-    subs = session.scalars(
-        select(Submission).where(Submission.assignment_id.in_(assignment_ids),
+def load_scored(session: Session, assignment_ids: list[int], user_ids: list[int] | None = None,
+                *, with_checks: bool = False) -> dict[tuple[int, int], list[Scored]]:
+    """Graded submissions per (assignment, student), oldest first; of ``user_ids`` if given.
+
+    ``with_checks`` loads every check too (statistics); scores need only the problems,
+    and a student's page asks for their standing on every poll.
+    """
+    q = select(Submission).where(Submission.assignment_id.in_(assignment_ids),
                                  Submission.current_run_id.is_not(None))
-        .order_by(Submission.attempt)).all()
+    if user_ids is not None:
+        q = q.where(Submission.user_id.in_(user_ids))
+    subs = session.scalars(q.order_by(Submission.attempt)).all()
     run_ids = [s.current_run_id for s in subs]
     problems: dict[int, list[ProblemResult]] = defaultdict(list)
-    for p in session.scalars(select(ProblemResult).where(ProblemResult.run_id.in_(run_ids))
-                             .options(selectinload(ProblemResult.checks))
-                             .order_by(ProblemResult.id)):
+    pq = select(ProblemResult).where(ProblemResult.run_id.in_(run_ids))
+    if with_checks:
+        pq = pq.options(selectinload(ProblemResult.checks))
+    for p in session.scalars(pq.order_by(ProblemResult.id)):
         problems[p.run_id].append(p)
-    adjs: dict[int, list[ScoreAdjustment]] = defaultdict(list)
-    for a in session.scalars(select(ScoreAdjustment).where(
-            ScoreAdjustment.submission_id.in_([s.id for s in subs]))):
-        adjs[a.submission_id].append(a)
+    adjs: dict[tuple[int, int], list[ScoreAdjustment]] = defaultdict(list)
+    aq = select(ScoreAdjustment).where(ScoreAdjustment.assignment_id.in_(assignment_ids))
+    if user_ids is not None:
+        aq = aq.where(ScoreAdjustment.user_id.in_(user_ids))
+    for a in session.scalars(aq):
+        adjs[(a.assignment_id, a.user_id)].append(a)
     out: dict[tuple[int, int], list[Scored]] = defaultdict(list)
     for s in subs:
         assert s.current_run_id is not None
-        out[(s.assignment_id, s.user_id)].append(score(s, problems[s.current_run_id],
-                                                       adjs[s.id]))
+        mine = [a for a in adjs[(s.assignment_id, s.user_id)] if applies(a, s)]
+        out[(s.assignment_id, s.user_id)].append(score(s, problems[s.current_run_id], mine))
     return out
 
 
-def _choose(a: Assignment, due: datetime, candidates: list[Scored],
-            budget: int) -> tuple[Scored, int, int]:
-    """(submission, days late, late days spent) under the assignment's best/last policy.
+def applies(adj: ScoreAdjustment, sub: Submission) -> bool:
+    """A manual score counts on every submission of its student; an override on its own."""
+    if adj.assignment_id != sub.assignment_id or adj.user_id != sub.user_id:
+        return False
+    return adj.kind == "manual" or adj.submission_id == sub.id
 
-    Late days are spent only where they raise the score: never on an assignment
-    without a late penalty, on a zero score, or where the penalty would still
-    take everything; the student keeps them for a later assignment.
-    """
-    def outcome(c: Scored) -> tuple[float, int, int]:
-        late = days_late(c.submission.submitted_at, due)
-        spent = min(late, budget)
-        with_days = c.score * penalty_factor(a.late_penalty_per_day, late - spent)
-        without = c.score * penalty_factor(a.late_penalty_per_day, late)
-        if with_days <= without:
-            return without, late, 0
-        return with_days, late, spent
+
+def adjustments_for(session: Session, sub: Submission) -> list[ScoreAdjustment]:
+    rows = session.scalars(select(ScoreAdjustment).where(
+        ScoreAdjustment.assignment_id == sub.assignment_id,
+        ScoreAdjustment.user_id == sub.user_id))
+    return [a for a in rows if applies(a, sub)]
+
+
+@dataclass(frozen=True)
+class Late:
+    """What lateness does to one score: days late, late days spent on it, share taken off."""
+
+    days_late: int
+    late_days_used: int
+    penalty: float
+    score: float  # after the penalty
+
+
+def late(a: Assignment, due: datetime, submitted_at: datetime, raw: float,
+         budget: int) -> Late:
+    """Late days are spent only where they raise the score: never on an assignment
+    without a late penalty, on a zero score, or where the penalty would still take
+    everything; the student keeps them for a later assignment."""
+    days = days_late(submitted_at, due)
+    spent = min(days, budget)
+    if raw * penalty_factor(a.late_penalty_per_day, days - spent) <= (
+            raw * penalty_factor(a.late_penalty_per_day, days)):
+        spent = 0
+    factor = penalty_factor(a.late_penalty_per_day, days - spent)
+    return Late(days, spent, round(1 - factor, 6), round(raw * factor, 6))
+
+
+def _choose(a: Assignment, due: datetime, candidates: list[Scored],
+            budget: int) -> tuple[Scored, Late]:
+    """The submission that counts under the assignment's best/last policy, and its lateness."""
+    def outcome(c: Scored) -> Late:
+        return late(a, due, c.submission.submitted_at, c.score, budget)
 
     if a.counts == "last":
         pick = candidates[-1]
     else:  # best after penalty; ties go to the earlier submission
-        pick = max(candidates, key=lambda c: (outcome(c)[0], -c.submission.attempt))
-    _, late, spent = outcome(pick)
-    return pick, late, spent
+        pick = max(candidates, key=lambda c: (outcome(c).score, -c.submission.attempt))
+    return pick, outcome(pick)
+
+
+@dataclass
+class Standing:
+    """One student's counted scores and late days across a course, assignment by assignment.
+
+    ``available`` is how many late days were left when each assignment was
+    counted (assignments count in due-date order, so earlier ones spend first).
+    """
+
+    budget: int
+    cells: dict[int, Cell] = field(default_factory=dict)
+    available: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def used(self) -> int:
+        return sum(c.late_days_used for c in self.cells.values())
+
+    @property
+    def left(self) -> int:
+        return self.budget - self.used
+
+
+def course_assignments(session: Session, course: Course) -> list[Assignment]:
+    return list(session.scalars(select(Assignment).where(Assignment.course_id == course.id)
+                                .order_by(Assignment.due_at, Assignment.id)))
+
+
+def standings(session: Session, course: Course,
+              enrollments: list[Enrollment]) -> dict[int, Standing]:
+    """Each enrolled student's standing, as the gradebook counts it."""
+    assignments = course_assignments(session, course)
+    scored = load_scored(session, [a.id for a in assignments], [e.user_id for e in enrollments])
+    out = {}
+    for e in enrollments:
+        budget = e.late_day_budget if e.late_day_budget is not None else course.late_day_budget
+        st = out[e.user_id] = Standing(budget)
+        for a in assignments:
+            st.available[a.id] = st.left
+            cands = scored.get((a.id, e.user_id))
+            if not cands:
+                st.cells[a.id] = Cell()
+                continue
+            pick, lt = _choose(a, window(session, a, e.user_id).due_at, cands, st.left)
+            st.cells[a.id] = Cell(pick.submission.id, pick.score, lt.score, pick.max_score,
+                                  lt.days_late, lt.late_days_used, lt.penalty)
+    return out
+
+
+def standings_of(session: Session, course: Course, user_ids: list[int]) -> dict[int, Standing]:
+    """Standings of these users; one not enrolled as a student has the course's budget."""
+    found = {e.user_id: e for e in session.scalars(select(Enrollment).where(
+        Enrollment.course_id == course.id, Enrollment.user_id.in_(user_ids)))}
+    return standings(session, course, [
+        found.get(u) or Enrollment(course_id=course.id, user_id=u, role="student")
+        for u in dict.fromkeys(user_ids)])
 
 
 def gradebook(session: Session, course: Course) -> tuple[list[Assignment], list[Row]]:
-    assignments = list(session.scalars(select(Assignment).where(Assignment.course_id == course.id)
-                                       .order_by(Assignment.due_at, Assignment.id)))
-    students = session.scalars(
+    students = list(session.scalars(
         select(Enrollment).where(Enrollment.course_id == course.id,
                                  Enrollment.role == "student")
-        .options(selectinload(Enrollment.user))).all()
-    scored = load_scored(session, [a.id for a in assignments])
+        .options(selectinload(Enrollment.user))))
+    by_user = standings(session, course, students)
     rows = []
     for e in sorted(students, key=lambda e: e.user.email):
-        row = Row(e.user_id, e.user.email, e.user.name)
-        budget = e.late_day_budget if e.late_day_budget is not None else course.late_day_budget
-        for a in assignments:
-            cands = scored.get((a.id, e.user_id))
-            if not cands:
-                row.cells[a.id] = Cell()
-                continue
-            due = window(session, a, e.user_id).due_at
-            pick, late, spent = _choose(a, due, cands, budget)
-            budget -= spent
-            factor = penalty_factor(a.late_penalty_per_day, late - spent)
-            row.cells[a.id] = Cell(pick.submission.id, pick.score, round(pick.score * factor, 6),
-                                   pick.max_score, late, spent, round(1 - factor, 6))
-        rows.append(row)
-    return assignments, rows
+        rows.append(Row(e.user_id, e.user.email, e.user.name, by_user[e.user_id].cells))
+    return course_assignments(session, course), rows
 
 
 def gradebook_csv(session: Session, course: Course) -> str:
@@ -164,9 +248,12 @@ def gradebook_csv(session: Session, course: Course) -> str:
     return out.getvalue()
 
 
-def statistics_for(session: Session, a: Assignment) -> dict[str, object]:
-    """Distribution of counted scores, pass rates per problem and check, grading time."""
-    scored = load_scored(session, [a.id])
+def statistics_for(session: Session, a: Assignment, order: Sequence[str]) -> dict[str, object]:
+    """Distribution of counted scores, pass rates per problem and check, grading time.
+
+    Problems and their checks are listed in the assignment's ``order``.
+    """
+    scored = load_scored(session, [a.id], with_checks=True)
     counted: list[Scored] = []
     for (_, user_id), cands in scored.items():
         due = window(session, a, user_id).due_at
@@ -176,12 +263,16 @@ def statistics_for(session: Session, a: Assignment) -> dict[str, object]:
     for f in fractions:
         bins[min(9, int(f * 10))] += 1
     problem_pass: dict[str, list[bool]] = defaultdict(list)
+    # By key, not name: a name may show the values its run drew, one row per run.
     check_pass: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    check_name: dict[tuple[str, str], str] = {}
     for c in counted:
-        for p in c.problems:
+        for p in in_order(c.problems, order):
             problem_pass[p.problem_id].append(p.status == "passed")
             for ch in p.checks:
-                check_pass[(p.problem_id, ch.name)].append(ch.status == "passed")
+                k = (p.problem_id, ch.key or ch.name)
+                check_pass[k].append(ch.status == "passed")
+                check_name.setdefault(k, ch.name)
     runs = session.execute(
         select(GradingRun.started_at, GradingRun.finished_at)
         .join(Submission, GradingRun.submission_id == Submission.id)
@@ -203,7 +294,8 @@ def statistics_for(session: Session, a: Assignment) -> dict[str, object]:
                                 for i, n in enumerate(bins)]},
         "problems": [{"id": k, "pass_rate": sum(v) / len(v), "n": len(v)}
                      for k, v in problem_pass.items()],
-        "checks": [{"problem": k[0], "name": k[1], "pass_rate": sum(v) / len(v), "n": len(v)}
+        "checks": [{"problem": k[0], "key": k[1], "name": check_name[k],
+                    "pass_rate": sum(v) / len(v), "n": len(v)}
                    for k, v in check_pass.items()],
         "median_grading_seconds": statistics.median(durations) if durations else None,
     }

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from service.models import Course, Enrollment, User
 from service.security import generate_password, hash_password
-from service.services.errors import Invalid
+from service.services.errors import Conflict, Invalid, NotFound
 
 
 @dataclass
@@ -52,20 +52,51 @@ def import_roster(session: Session, course: Course, data: bytes) -> RosterResult
         if role not in ("student", "instructor"):
             out.errors.append(f"line {lineno}: role {role!r} is not student or instructor")
             continue
-        user = session.scalars(select(User).where(User.email == email)).first()
-        if user is None:
-            password = generate_password()
-            user = User(email=email, name=row.get("name", ""), role="student",
-                        password_hash=hash_password(password))
-            session.add(user)
-            session.flush()
+        _, password, new = enroll(session, course, email, row.get("name", ""), role)
+        if password is not None:
             out.created.append({"email": email, "initial_password": password})
-        exists = session.scalars(select(Enrollment).where(
-            Enrollment.course_id == course.id, Enrollment.user_id == user.id)).first()
-        if exists:
+        if new:
+            out.enrolled += 1
+        else:
             out.already_enrolled += 1
-            continue
-        session.add(Enrollment(course_id=course.id, user_id=user.id, role=role))
-        out.enrolled += 1
     session.commit()
     return out
+
+
+def enroll(session: Session, course: Course, email: str, name: str,
+           role: str) -> tuple[Enrollment, str | None, bool]:
+    """(enrollment, one-time password if an account was made, whether it is new).
+
+    A missing account is created as a student account, whatever its role in this
+    course, so that an instructor never makes an account with rights elsewhere.
+    """
+    email = email.strip().lower()
+    user = session.scalars(select(User).where(User.email == email)).first()
+    password = None
+    if user is None:
+        password = generate_password()
+        user = User(email=email, name=name, role="student", password_hash=hash_password(password))
+        session.add(user)
+        session.flush()
+    exists = session.scalars(select(Enrollment).where(
+        Enrollment.course_id == course.id, Enrollment.user_id == user.id)).first()
+    if exists is not None:
+        return exists, password, False
+    e = Enrollment(course_id=course.id, user_id=user.id, role=role)
+    e.user = user
+    session.add(e)
+    session.flush()
+    return e, password, True
+
+
+def drop(session: Session, course: Course, user_id: int, by: User) -> None:
+    """Take someone off the course; their submissions, results and grades are kept (enrolling
+    them again brings everything back)."""
+    e = session.scalars(select(Enrollment).where(Enrollment.course_id == course.id,
+                                                 Enrollment.user_id == user_id)).first()
+    if e is None:
+        raise NotFound(f"user {user_id} is not enrolled in {course.code}", code="not_enrolled")
+    if user_id == by.id:
+        raise Conflict("you cannot drop yourself from a course", code="drop_self")
+    session.delete(e)
+    session.commit()

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from graders.results import ProblemResult as EngineProblem
 from service.context import Context
-from service.grading import grader_version
+from service.grading import grader_version, problem_order
 from service.isolation import GraderLimit
 from service.logs import log_context
 from service.models import (
@@ -37,6 +37,7 @@ from service.models import (
     Submission,
     utcnow,
 )
+from service.services.gradebook import in_order
 from service.services.queue import add_send, fail_job, relay
 from service.storage import submission_paths
 
@@ -157,12 +158,13 @@ def write_problem(ctx: Context, c: Claim, pr: EngineProblem, version: str, seed:
                             max_score=pr.max_score, status=pr.status, message=pr.message,
                             manual=pr.manual, duration_s=pr.duration_s, grader_version=version,
                             seed=seed)
-        row.checks = [CheckResult(position=i, name=ch.name, status=ch.status,
+        row.checks = [CheckResult(position=i, name=ch.name, key=ch.key, status=ch.status,
                                   message=ch.message, hidden=ch.hidden, weight=ch.weight,
                                   fraction=ch.fraction) for i, ch in enumerate(pr.checks)]
         if pr.error_reason or pr.skipped_reason:
             row.checks.append(CheckResult(
-                position=len(pr.checks), name="run", status=pr.status, message=pr.message))
+                position=len(pr.checks), name="run", key="run", status=pr.status,
+                message=pr.message))
         session.add(row)
         try:
             session.commit()
@@ -205,12 +207,13 @@ def complete(ctx: Context, c: Claim, version: str) -> bool:
         run.status, run.finished_at, run.grader_version = "done", now, version
         run.score = round(sum(p.score for p in problems if not p.manual), 6)
         run.max_score = round(sum(p.max_score for p in problems if not p.manual), 6)
+        sub = session.get(Submission, c.submission_id)
+        assert sub is not None
         if run.previous_run_id is not None:
             old = session.scalars(select(ProblemResult).where(
                 ProblemResult.run_id == run.previous_run_id)).all()
-            run.changes = _changes(list(old), list(problems))
-        sub = session.get(Submission, c.submission_id)
-        assert sub is not None
+            order = problem_order(ctx.grader, sub.assignment.slug)
+            run.changes = _changes(list(old), in_order(list(problems), order))
         newest = session.scalars(select(GradingRun.id).where(
             GradingRun.submission_id == sub.id).order_by(GradingRun.id.desc()).limit(1)).one()
         if newest == run.id:

@@ -36,3 +36,13 @@ def test_gradescope_output_does_not_repeat_names_and_hides_hidden_checks():
     out = Grade("a", 1, [p]).to_gradescope()["tests"][0]["output"]
     assert "Linear.db: Linear.db" not in out and "wrong shape" in out
     assert "0.123" not in out and "[failed] hidden check" in out
+
+
+def test_a_check_key_leaves_out_the_values_a_run_drew():
+    a = CheckResult.failed("Linear.step(0.159) → W", "wrong")
+    b = CheckResult.passed("Linear.step(0.402) → W")
+    assert a.key == b.key == "Linear.step(#) → W"
+    # digits that are part of a name stay: fc1.W is not fc2.W
+    assert CheckResult.passed("fc1.W").key != CheckResult.passed("fc2.W").key
+    assert CheckResult.passed("x of shape (6, 4)").key == "x of shape (#, #)"
+    assert a.keyed("Linear.step").key == "Linear.step" and a.keyed("k").name == a.name

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from test_svc_submissions import grade_all
 
 from service.context import Context
-from service.models import Submission, utcnow
+from service.models import GradingRun, Submission, utcnow
 from service.services.runner import process_job
 
 
@@ -130,7 +130,8 @@ def test_gradebook_counts_best_or_last_with_manual_scores(
     csv_text = client.get(f"/api/v1/courses/{world.ids['course_a']}/gradebook.csv",
                           headers=world.h("inst_a")).text
     table = {r["email"]: r for r in csv.DictReader(io.StringIO(csv_text))}
-    assert table["alice@example.org"]["a1"] == "2" and table["bob@example.org"]["total"] == "4"
+    # the last scores 2, and the written m1 is the student's whichever submission counts
+    assert table["alice@example.org"]["a1"] == "5" and table["bob@example.org"]["total"] == "4"
 
 
 def test_override_replaces_an_autograded_score_with_who_and_why(
@@ -295,7 +296,7 @@ def test_statistics_report_distribution_pass_rates_and_time(
     assert sum(b["count"] for b in st["score"]["histogram"]) == 2
     rates = {p["id"]: p["pass_rate"] for p in st["problems"]}
     assert rates["p1"] == 1.0 and rates["t1"] == 0.5
-    checks = {(c["problem"], c["name"]): c["pass_rate"] for c in st["checks"]}
+    checks = {(c["problem"], c["key"]): c["pass_rate"] for c in st["checks"]}
     assert checks[("p2", "p2.secret")] == 0.5
     assert st["median_grading_seconds"] is not None
     assert st["submissions_by_status"] == {"graded": 2}
@@ -316,3 +317,184 @@ def test_submission_list_filters(client: TestClient, world: World, ctx: Context,
     with ctx.sessions() as s:
         assert s.scalars(select(Submission.status).where(Submission.id == queued)).one() == "queued"
     process_job(ctx, queued, "quick")
+
+
+def test_statistics_give_one_row_per_check_whatever_values_each_run_drew(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    ids = [upload(client, world, who, content=text).json()["id"]
+           for who, text in (("alice", "p1 p2"), ("bob", "p2"))]
+    with ctx.sessions() as s:  # two runs with their own seeds: the fake names p1's check after it
+        for sid, seed in zip(ids, (159, 402), strict=True):
+            s.execute(update(GradingRun).where(GradingRun.submission_id == sid).values(seed=seed))
+        s.commit()
+    grade_all(ctx, broker)
+    names = {next(c["name"] for p in client.get(f"/api/v1/submissions/{sid}",
+                                                 headers=world.h("inst_a")).json()["problems"]
+                  if p["id"] == "p1" for c in p["checks"]) for sid in ids}
+    assert names == {"p1.step(0.159)", "p1.step(0.402)"}
+    st = client.get(f"/api/v1/assignments/{world.ids['a1']}/statistics",
+                    headers=world.h("inst_a")).json()
+    p1 = [c for c in st["checks"] if c["problem"] == "p1"]
+    assert len(p1) == 1, p1
+    assert p1[0]["key"] == "p1.step(#)" and p1[0]["n"] == 2 and p1[0]["pass_rate"] == 0.5
+
+
+def test_a_student_sees_the_late_penalty_and_the_late_days_left(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    now = utcnow()
+    aid = world.add_assignment("late", opens_at=now - timedelta(days=10), due_at=now
+                               + timedelta(days=1), late_penalty_per_day=0.25,
+                               last_accepted_at=now + timedelta(days=9))
+    client.patch(f"/api/v1/courses/{world.ids['course_a']}", headers=world.h("inst_a"),
+                 json={"late_day_budget": 1})
+    sid = _submit_and_grade(client, world, ctx, broker, "alice", "p1 t1", "late",
+                            late_by=timedelta(hours=24, seconds=1))  # 4 points, 2 days late
+    h = world.h("alice")
+    detail = client.get(f"/api/v1/submissions/{sid}", headers=h).json()
+    # one late day spent, the other day costs a quarter: 4 becomes 3
+    late = {k: detail[k] for k in ("score", "score_after_penalty", "penalty", "days_late",
+                                   "late_days_used", "late_days_left", "counted")}
+    assert late == {"score": 4, "score_after_penalty": 3, "penalty": 0.25, "days_late": 2,
+                    "late_days_used": 1, "late_days_left": 0, "counted": True}
+    (mine,) = client.get(f"/api/v1/assignments/{aid}/my-submissions", headers=h).json()
+    assert {k: mine[k] for k in late} == late
+    view = client.get(f"/api/v1/assignments/{aid}", headers=h).json()
+    assert view["late_days_used"] == 1 and view["late_days_left"] == 0
+    listed = {a["id"]: a for a in client.get(
+        f"/api/v1/courses/{world.ids['course_a']}/assignments", headers=h).json()}
+    assert listed[world.ids["a1"]]["late_days_left"] == 0
+    assert listed[world.ids["a1"]]["late_days_used"] == 0
+    bob = client.get(f"/api/v1/assignments/{aid}", headers=world.h("bob")).json()
+    assert bob["late_days_left"] == 1
+    staff = client.get(f"/api/v1/assignments/{aid}", headers=world.h("inst_a")).json()
+    assert staff["late_days_left"] is None
+
+
+def _a1(client: TestClient, world: World, who: str) -> dict[str, Any]:
+    gb = client.get(f"/api/v1/courses/{world.ids['course_a']}/gradebook",
+                    headers=world.h("inst_a")).json()
+    row = next(s for s in gb["students"] if s["email"] == f"{who}@example.org")
+    return row["assignments"][str(world.ids["a1"])]
+
+
+def test_a_written_grade_stays_with_the_student_after_a_later_upload(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    first = _submit_and_grade(client, world, ctx, broker, "alice", "p1")  # 2
+    r = client.put(f"/api/v1/submissions/{first}/problems/m1/score", headers=world.h("inst_a"),
+                   json={"points": 3, "reason": "clear plot"})
+    assert r.status_code == 200
+    later = _submit_and_grade(client, world, ctx, broker, "alice", "p1 p2 secret t1")  # 7
+    cell = _a1(client, world, "alice")
+    assert cell["submission_id"] == later and cell["score"] == 10  # 7 and the written 3
+    m1 = next(p for p in client.get(f"/api/v1/submissions/{later}", headers=world.h("alice"))
+              .json()["problems"] if p["id"] == "m1")
+    assert m1["score"] == 3 and m1["adjustment"]["reason"] == "clear plot"
+    # an override judges one submission's code: it stays with that submission
+    client.put(f"/api/v1/submissions/{first}/problems/p2/score", headers=world.h("inst_a"),
+               json={"points": 3, "reason": "p2 right, file misnamed"})
+    p2 = next(p for p in client.get(f"/api/v1/submissions/{later}", headers=world.h("alice"))
+              .json()["problems"] if p["id"] == "p2")
+    assert p2["adjustment"] is None
+    # bob's submissions do not show alice's grade
+    bob = _submit_and_grade(client, world, ctx, broker, "bob", "p1")
+    m1 = next(p for p in client.get(f"/api/v1/submissions/{bob}", headers=world.h("bob"))
+              .json()["problems"] if p["id"] == "m1")
+    assert m1["score"] == 0 and m1["adjustment"] is None
+
+
+def test_a_written_grade_survives_switching_to_last_submission_counts(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    best = _submit_and_grade(client, world, ctx, broker, "alice", "p1 p2 secret t1")  # 7
+    client.put(f"/api/v1/submissions/{best}/problems/m1/score", headers=world.h("inst_a"),
+               json={"points": 3, "reason": "clear plot"})
+    last = _submit_and_grade(client, world, ctx, broker, "alice", "p1")  # 2
+    assert _a1(client, world, "alice")["score"] == 10
+    r = client.patch(f"/api/v1/assignments/{world.ids['a1']}", headers=world.h("inst_a"),
+                     json={"counts": "last"})
+    assert r.status_code == 200
+    cell = _a1(client, world, "alice")
+    assert cell["submission_id"] == last and cell["score"] == 5  # 2 and the written 3
+
+
+def test_extensions_are_listed_and_revoked(client: TestClient, world: World) -> None:
+    now = utcnow()
+    aid = world.add_assignment("ext", opens_at=now - timedelta(days=3),
+                               due_at=now - timedelta(hours=1))
+    url, h = f"/api/v1/assignments/{aid}/extensions", world.h("inst_a")
+    files = [("files", ("s.py", b"p1", "text/plain"))]
+    client.post(url, headers=h, json={"user_id": world.ids["alice"], "reason": "ill",
+                                      "due_at": (now + timedelta(days=2)).isoformat()})
+    (ext,) = client.get(url, headers=h).json()
+    assert ext["email"] == "alice@example.org" and ext["reason"] == "ill"
+    assert ext["due_at"].endswith(("+01:00", "+02:00"))  # shown in Amsterdam time
+    assert client.get(url, headers=world.h("alice")).status_code == 403
+    assert client.delete(f"{url}/{world.ids['alice']}", headers=world.h("alice")
+                         ).status_code == 403
+    assert client.delete(f"{url}/{world.ids['alice']}", headers=h).status_code == 204
+    assert client.get(url, headers=h).json() == []
+    closed = client.post(f"/api/v1/assignments/{aid}/submissions", headers=world.h("alice"),
+                         files=files)
+    assert closed.status_code == 403  # the assignment's own due date again
+    again = client.delete(f"{url}/{world.ids['alice']}", headers=h)
+    assert again.status_code == 404 and again.json()["detail"]["code"] == "no_extension"
+
+
+def test_an_instructor_enrolls_one_student_and_drops_them(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    course, h = f"/api/v1/courses/{world.ids['course_a']}", world.h("inst_a")
+    r = client.post(f"{course}/enrollments", headers=h,
+                    json={"email": "New.Student@Uni.nl", "name": "New Student"})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["member"]["email"] == "new.student@uni.nl" and body["member"]["role"] == "student"
+    tok = client.post("/api/v1/auth/token", data={"username": "new.student@uni.nl",
+                                                  "password": body["initial_password"]})
+    assert tok.status_code == 200
+    assert client.get("/api/v1/users/me", headers={
+        "Authorization": f"Bearer {tok.json()['access_token']}"}).json()["role"] == "student"
+    twice = client.post(f"{course}/enrollments", headers=h, json={"email": "new.student@uni.nl"})
+    assert twice.status_code == 409
+    existing = client.post(f"{course}/enrollments", headers=h,
+                           json={"email": "carol@example.org", "role": "instructor"})
+    assert existing.status_code == 201 and existing.json()["initial_password"] is None
+    assert client.post(f"{course}/enrollments", headers=world.h("alice"),
+                       json={"email": "x@uni.nl"}).status_code == 403
+    # dropping: access and gradebook row gone, records kept and back on enrolling again
+    sid = _submit_and_grade(client, world, ctx, broker, "bob", "p1")
+    assert client.delete(f"{course}/roster/{world.ids['bob']}", headers=world.h("alice")
+                         ).status_code == 403
+    assert client.delete(f"{course}/roster/{world.ids['bob']}", headers=h).status_code == 204
+    assert client.get(f"/api/v1/submissions/{sid}", headers=world.h("bob")).status_code == 403
+    emails = {s["email"] for s in client.get(f"{course}/gradebook", headers=h).json()["students"]}
+    assert "bob@example.org" not in emails
+    assert client.delete(f"{course}/roster/{world.ids['bob']}", headers=h).status_code == 404
+    me = client.delete(f"{course}/roster/{world.ids['inst_a']}", headers=h)
+    assert me.status_code == 409 and me.json()["detail"]["code"] == "drop_self"
+    client.post(f"{course}/enrollments", headers=h, json={"email": "bob@example.org"})
+    assert client.get(f"/api/v1/submissions/{sid}", headers=world.h("bob")).json()[
+        "status"] == "graded"
+
+
+def test_submission_lists_come_in_pages_with_a_total(
+        client: TestClient, world: World, ctx: Context) -> None:
+    with ctx.sessions() as s:  # no interval or limit: five uploads each
+        for who in ("alice", "bob"):
+            for attempt in range(1, 6):
+                s.add(Submission(assignment_id=world.ids["a1"], user_id=world.ids[who],
+                                 attempt=attempt, status="queued", storage_key="k"))
+        s.commit()
+    base, h = f"/api/v1/assignments/{world.ids['a1']}/submissions", world.h("inst_a")
+    first = client.get(f"{base}?limit=4", headers=h)
+    assert first.headers["X-Total-Count"] == "10" and len(first.json()) == 4
+    rest = client.get(f"{base}?limit=4&offset=8", headers=h)
+    assert [(s["email"], s["attempt"]) for s in rest.json()] == [
+        ("bob@example.org", 4), ("bob@example.org", 5)]
+    pages = [client.get(f"{base}?limit=3&offset={o}", headers=h).json() for o in range(0, 10, 3)]
+    assert len({s["id"] for p in pages for s in p}) == 10
+    latest = client.get(f"{base}?latest_only=true&limit=1", headers=h)
+    assert latest.headers["X-Total-Count"] == "2" and latest.json()[0]["attempt"] == 5
+    assert client.get(f"{base}?limit=0", headers=h).status_code == 422
+    mine = client.get(f"/api/v1/assignments/{world.ids['a1']}/my-submissions?limit=2&offset=1",
+                      headers=world.h("alice"))
+    assert mine.headers["X-Total-Count"] == "5"
+    assert [s["attempt"] for s in mine.json()] == [2, 3]

@@ -70,8 +70,8 @@ def test_hidden_checks_show_as_hidden_until_the_due_date(client: TestClient, wor
     grade_all(ctx, broker)
     p2 = next(p for p in client.get(f"/api/v1/submissions/{sid}", headers=world.h("alice"))
               .json()["problems"] if p["id"] == "p2")
-    assert p2["checks"][1] == {"name": "hidden", "status": "hidden", "message": "",
-                               "hidden": True}
+    assert p2["checks"][1] == {"name": "hidden", "key": "hidden", "status": "hidden",
+                               "message": "", "hidden": True}
     assert "secret" not in str(p2)
     staff = client.get(f"/api/v1/submissions/{sid}", headers=world.h("inst_a")).json()
     assert "secret detail" in str(staff)
@@ -312,3 +312,19 @@ def test_only_one_job_runs_at_a_time(client: TestClient, world: World, ctx: Cont
     with ctx.sessions() as s:
         job = s.get(GradingJob, first.job_id)
         assert job is not None and job.lease_owner == "w1" and job.tries == 1
+
+
+def test_results_list_problems_in_the_assignments_order_not_the_order_saved(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    sid = upload(client, world, "alice", content="p1 p2 t1").json()["id"]
+    broker.sent.reverse()  # the training job finishes first: t1 is saved before p1
+    assert grade_all(ctx, broker) == ["part-done", "graded"]
+    with ctx.sessions() as s:
+        saved = s.scalars(select(ProblemResult.problem_id).order_by(ProblemResult.id)).all()
+    assert saved[0] == "t1"
+    for who in ("alice", "inst_a"):
+        res = client.get(f"/api/v1/submissions/{sid}", headers=world.h(who)).json()
+        assert [p["id"] for p in res["problems"]] == ["p1", "p2", "m1", "t1"]
+    st = client.get(f"/api/v1/assignments/{world.ids['a1']}/statistics",
+                    headers=world.h("inst_a")).json()
+    assert [p["id"] for p in st["problems"]] == ["p1", "p2", "m1", "t1"]

@@ -35,7 +35,7 @@ the checks:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
@@ -71,7 +71,7 @@ from graders.checks import (
 from graders.checks._validate import Invalid, real_array
 from graders.engine.errors import StudentRaised, WrongValue
 from graders.engine.proxy import Remote, Student, as_array
-from graders.results import CheckResult
+from graders.results import CheckResult, stable_key
 from graders.sandbox.limits import Limits, MiB
 from graders.spec import Assignment, Context
 from reference.ucla_c247_hw3 import fc_net as ref_fc
@@ -888,7 +888,7 @@ def _fcn_checks(files: Files, ctx: Context) -> Checks:
                         label=f"FullyConnectedNet({hidden}, input_dim={d}, num_classes={c})")
     yield _fcn_dtype(params, _params("FullyConnectedNet", default))
 
-    for hidden, d, c in depths:
+    for (hidden, d, c), key in zip(depths, DEPTH_KEYS, strict=True):
         what = f"FullyConnectedNet({hidden}, input_dim={d}, num_classes={c})"
         small = files.new("fc_net", "FullyConnectedNet", hidden, input_dim=d, num_classes=c,
                           weight_scale=1e-2, dtype="float64", seed=ctx.child_seed(),
@@ -899,30 +899,43 @@ def _fcn_checks(files: Files, ctx: Context) -> Checks:
         loss, _ = _loss_and_grads(label, small.call("loss", x0, y0))
         yield abs_close(f"{label}, near log({c})", loss, math.log(c), 0.05,
                         "With small weights every class is about equally likely, so the "
-                        "initial loss is about log(C).", source="log(C) =")
+                        "initial loss is about log(C).", source="log(C) =").keyed(
+            f"{key}.loss(X, y) with weight_scale = 1e-2, near log(C)")
 
     changed = CheckResult.passed("FullyConnectedNet.loss(X, y)")
-    for hidden, d, c in depths:
+    for (hidden, d, c), key in zip(depths, DEPTH_KEYS, strict=True):
         what = f"FullyConnectedNet({hidden}, input_dim={d}, num_classes={c})"
         model = files.new("fc_net", "FullyConnectedNet", hidden, input_dim=d, num_classes=c,
                           dtype="float64", label=what)
         params, x, y = _fcn_case(ctx, hidden, d, c)
         for reg in (0.0, 3.14):
-            yield from _fc_gradient_checks(
+            yield from _keyed_as(key, what, _fc_gradient_checks(
                 files, ctx, model, what, params, x, y, reg,
-                _reference_fc(ref_fc.FullyConnectedNet, params, reg, len(hidden) + 1))
+                _reference_fc(ref_fc.FullyConnectedNet, params, reg, len(hidden) + 1)))
         if changed.ok:
             files.student.provided("probes:set_params", model, params)
             _, after = model.call_watching_args("loss", x, y)
             changed = first_change(f"{what}.loss(X, y)", [
                 ("its input X", x, after[0]), ("its input y", y, after[1]),
-                ("params", params, _params(what, model))])
+                ("params", params, _params(what, model))]).keyed("FullyConnectedNet.loss(X, y)")
     yield changed
     # Without y, loss returns the scores (what predict and the solver's accuracy use).
     files.student.provided("probes:set_params", model, params)
     want = _reference_fc(ref_fc.FullyConnectedNet, params, 0.0, len(hidden) + 1).loss(x)
     yield close("FullyConnectedNet.loss(X) without y: the scores", model.call("loss", x),
                 np.asarray(want), hint="With y None, loss returns the class scores (N, C).")
+
+
+# The second net's depth is drawn per run, so its checks' names vary in length; these keys
+# name each net the same way in every run.
+DEPTH_KEYS = ("FullyConnectedNet(the handout's depth)", "FullyConnectedNet(a drawn depth)")
+
+
+def _keyed_as(key: str, what: str, checks: Iterable[CheckResult]) -> Iterator[CheckResult]:
+    """Checks named after ``what`` keyed after ``key`` instead (see ``DEPTH_KEYS``)."""
+    prefix = stable_key(what)
+    for check in checks:
+        yield check.keyed(key + check.key[len(prefix):]) if check.key.startswith(prefix) else check
 
 
 def _fcn_structure(build: str, params: dict[str, Any], shapes: dict[str, tuple[int, ...]]

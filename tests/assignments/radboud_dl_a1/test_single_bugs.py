@@ -55,3 +55,13 @@ def test_the_same_seed_gives_the_same_score_and_messages():
     first.pop("duration_s")
     second.pop("duration_s")
     assert first == second
+
+
+def test_check_keys_are_the_same_whatever_the_seed_draws():
+    """Statistics group checks by key: two seeds must give the same keys, not one per run."""
+    first, second = ([c for p in grade("radboud-dl-a1", [SUBMISSIONS / "bug_Linear_db_mean.py"],
+                                       seed=seed, problems=["Linear", "optimize_f"]).problems
+                      for c in p.checks] for seed in (1, 2))
+    assert [c.name for c in first] != [c.name for c in second]  # names show each run's values
+    assert [c.key for c in first] == [c.key for c in second]
+    assert "Linear.step" in [c.key for c in first]
