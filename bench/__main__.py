@@ -8,11 +8,19 @@ import platform
 import time
 from pathlib import Path
 
-from . import gradcheck, grading, isolation, sandbox_overhead, service_throughput, warm
+from . import (
+    cold_cli,
+    gradcheck,
+    grading,
+    isolation,
+    sandbox_overhead,
+    service_throughput,
+    warm,
+)
 
 SUITES = {"sandbox": sandbox_overhead.measure, "grading": grading.measure,
           "gradcheck": gradcheck.measure, "warm": warm.measure, "isolation": isolation.measure,
-          "service": service_throughput.measure}
+          "service": service_throughput.measure, "cold": cold_cli.measure}
 
 
 def main() -> None:

@@ -7,16 +7,60 @@ import logging
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+import typer.main
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
 from .errors import DlgradeError, SandboxUnavailable, UnknownAssignment
 from .results import Grade, ProblemResult
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+if TYPE_CHECKING:
+    from typer._click import Command, Context  # the click that typer's groups are built on
+
+
+class _Commands(TyperGroup):
+    """The top-level commands; those of optional packages are mounted when first looked up.
+
+    ``dlgrade datasets`` brings httpx and ``serve``/``worker`` the service's settings
+    (pydantic): about 0.2 s of every cold start that ``dlgrade grade`` does not need.
+    """
+
+    _optional_mounted = False
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        if cmd_name not in self.commands:
+            self._mount_optional()
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        self._mount_optional()
+        return super().list_commands(ctx)
+
+    def _mount_optional(self) -> None:
+        """Sub-commands whose packages may be absent from a minimal install."""
+        if self._optional_mounted:
+            return
+        self._optional_mounted = True
+        extra = typer.Typer()
+        try:
+            from .datasets.cli import datasets_app
+            extra.add_typer(datasets_app, name="datasets", help="Install and list data sets.")
+        except ImportError:
+            pass
+        try:
+            from service.cli import register
+            register(extra)
+        except ImportError:
+            pass
+        for name, command in typer.main.get_group(extra).commands.items():
+            self.add_command(command, name)
+
+
+app = typer.Typer(cls=_Commands, add_completion=False, no_args_is_help=True,
                   help="dlgrade: exact, sandboxed grading of deep-learning assignments.")
 err = Console(stderr=True)
 
@@ -188,22 +232,6 @@ def check_bundle(
         markdown.write_text(to_markdown(report), encoding="utf-8")
     raise typer.Exit(0 if report.ok else 1)
 
-
-def _mount_optional() -> None:
-    """Sub-commands whose packages may be absent from a minimal install."""
-    try:
-        from .datasets.cli import datasets_app
-        app.add_typer(datasets_app, name="datasets", help="Install and list data sets.")
-    except ImportError:
-        pass
-    try:
-        from service.cli import register
-        register(app)
-    except ImportError:
-        pass
-
-
-_mount_optional()
 
 if __name__ == "__main__":
     app()

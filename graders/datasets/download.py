@@ -17,18 +17,7 @@ import tempfile
 from collections.abc import Mapping
 from contextlib import nullcontext
 from pathlib import Path
-
-import httpx
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
+from typing import TYPE_CHECKING
 
 from graders.datasets.errors import ChecksumMismatch, DownloadFailed, UnknownDataset
 from graders.datasets.registry import (
@@ -39,6 +28,10 @@ from graders.datasets.registry import (
     data_dir,
     mirror_url,
 )
+
+if TYPE_CHECKING:  # httpx and rich.progress are imported by fetch: ~0.1 s every grading skips
+    import httpx
+    from rich.progress import Progress, TaskID
 
 _CHUNK = 1 << 16
 
@@ -74,6 +67,8 @@ def fetch(name: str, *, progress: bool = True, mirror: str | None = None,
         return []
     folder.mkdir(parents=True, exist_ok=True)
 
+    import httpx
+
     bar = _progress_bar() if progress else None
     headers = {"Accept-Encoding": "identity", "User-Agent": "dlgrade-datasets"}
     with httpx.Client(follow_redirects=True, timeout=timeout, headers=headers) as client, \
@@ -87,6 +82,16 @@ def fetch(name: str, *, progress: bool = True, mirror: str | None = None,
 
 
 def _progress_bar() -> Progress:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
     return Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                     TransferSpeedColumn(), TimeRemainingColumn(),
                     console=Console(stderr=True))
@@ -95,6 +100,8 @@ def _progress_bar() -> Progress:
 def _fetch_one(client: httpx.Client, urls: list[str], target: Path, remote: RemoteFile,
                bar: Progress | None, label: str) -> None:
     """Try each URL in turn; raise with every source's failure if none works."""
+    import httpx
+
     failures: list[DownloadFailed] = []
     for url in urls:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +11,9 @@ from dataset_builders import write_mnist, write_small_cifar
 from typer.testing import CliRunner
 
 from graders import datasets
+from graders.datasets import digits
 from graders.datasets.cli import datasets_app
-from graders.datasets.errors import DatasetMissing, UnknownDataset
+from graders.datasets.errors import CorruptDataset, DatasetMissing, UnknownDataset
 
 
 def test_data_dir_follows_the_environment(tmp_path: Path,
@@ -68,6 +70,34 @@ def test_digits_always_loads(data_root: Path) -> None:
     assert data.x_train.shape == (1797, 64) and data.x_train.dtype == np.float64
     assert data.y_train.shape == (1797,) and set(np.unique(data.y_train)) == set(range(10))
     assert data.x_test.shape == (0, 64) and data.y_test.shape == (0,)
+
+
+def test_digits_are_exactly_load_digits_without_importing_scikit_learn(data_root: Path
+                                                                       ) -> None:
+    from sklearn.datasets import load_digits
+
+    data = datasets.load("digits")
+    expected = load_digits()
+    np.testing.assert_array_equal(data.x_train, expected.data)
+    np.testing.assert_array_equal(data.y_train, expected.target)
+    assert data.y_train.dtype == np.int64
+
+
+def test_a_truncated_digits_file_is_reported_as_corrupt(
+        data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = tmp_path / "digits.csv.gz"
+    broken.write_bytes(gzip.compress(b"0," * 64 + b"3\n"))
+    monkeypatch.setattr(digits, "bundled_file", lambda: broken)
+    with pytest.raises(CorruptDataset, match=r"\(1, 65\) table, expected \(1797, 65\)"):
+        datasets.load("digits")
+
+
+def test_digits_without_scikit_learn_say_what_to_install(
+        data_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(digits, "bundled_file", lambda: None)
+    with pytest.raises(DatasetMissing) as info:
+        datasets.load("digits")
+    assert info.value.command == "pip install scikit-learn"
 
 
 def test_unknown_dataset_lists_the_known_ones(data_root: Path) -> None:

@@ -42,6 +42,18 @@ def test_a_correct_init_fails_the_statistical_test_less_than_once_in_a_thousand(
     assert failures <= 4  # about 0.6 expected; the contract allows 1
 
 
+def test_the_init_bounds_written_out_are_scipys_quantiles() -> None:
+    from scipy import stats
+
+    tail = spec.INIT_ALPHA / 2
+    z = spec.INIT_Z
+    assert z == pytest.approx(float(stats.norm.isf(tail)), rel=1e-12)
+    assert set(spec.INIT_CHI2) == {n_in * n_out for n_in, n_out in pairwise(spec.SIZES)}
+    for n in (*spec.INIT_CHI2, 100):  # 100: a near-miss shape, which asks scipy itself
+        expected = (float(stats.chi2.ppf(tail, n)), float(stats.chi2.isf(tail, n)))
+        assert spec._chi2_bounds(n) == pytest.approx(expected, rel=1e-12)
+
+
 @pytest.mark.parametrize("layout", [IN_OUT, OUT_IN])
 def test_uniform_draws_of_the_right_variance_pass_in_either_layout(layout: str) -> None:
     assert spec._init_statistics(init(np.random.default_rng(1), "uniform", layout=layout)).ok

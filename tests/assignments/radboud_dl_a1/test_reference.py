@@ -112,6 +112,17 @@ def test_digits_task_labels_are_digits_below_five(task: DigitsTask) -> None:
     np.testing.assert_array_equal(y, expected[np.random.default_rng(12345).permutation(1797)])
 
 
+def test_digits_task_holds_exactly_the_arrays_load_digits_gives(task: DigitsTask) -> None:
+    """Read from the file without scikit-learn, yet bit for bit its ``load_digits()``."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x = (digits.data - digits.data.mean()) / digits.data.std()
+    order = np.random.default_rng(12345).permutation(1797)
+    np.testing.assert_array_equal(np.concatenate([task.x_train, task.x_test]), x[order])
+    assert task.x_train.dtype == task.x_test.dtype == np.float64
+
+
 # --- numbers printed by the handout ------------------------------------------------------
 
 
