@@ -96,10 +96,16 @@ class CeleryBroker:
         return out
 
     def missing_datasets(self, names: Sequence[str]) -> dict[str, list[str]]:
+        # Only workers of this deployment: a shared Redis may carry other deployments' (or
+        # another test's) workers, whose disks say nothing about ours.
+        consumers = self.consumers()
+        ours = sorted({w for q in self.app.conf.task_queues for w in consumers.get(q.name, [])})
+        if not ours:
+            return {}
         try:
             replies = self.app.control.broadcast(
                 DATASETS_COMMAND, arguments={"names": list(names)}, reply=True,
-                timeout=INSPECT_TIMEOUT_S) or []
+                destination=ours, timeout=INSPECT_TIMEOUT_S) or []
         except Exception as exc:
             log.warning("could not ask the workers for their data sets: %s", exc)
             return {}

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import redis
-from conftest import REDIS_URL, World
+from conftest import REDIS_URL, World, queue_prefix
 from fastapi.testclient import TestClient
 
 from graders.datasets import dataset_dir
@@ -92,8 +92,13 @@ def test_celery_workers_are_asked_for_their_queues_and_data_sets(
     ctx.broker = CeleryBroker(app)
     host = f"test-{settings.queue_prefix}@{socket.gethostname()}"
     try:
-        with TestClient(create_app(settings, context=ctx)) as c:
-            r = c.get("/readyz").json()  # no worker at all
+        # Another deployment's worker on the same Redis (here: another queue prefix) must
+        # not answer for ours: its disk says nothing about our workers'.
+        stranger = create_celery(settings.model_copy(update={"queue_prefix": queue_prefix()}))
+        with TestClient(create_app(settings, context=ctx)) as c, start_worker(
+                stranger, pool="solo", perform_ping_check=False, loglevel="WARNING",
+                hostname=f"stranger-{settings.queue_prefix}@{socket.gethostname()}"):
+            r = c.get("/readyz").json()  # no worker of ours at all
             assert r["status"] == "degraded"
             assert settings.queue("grading") in r["checks"]["workers"]
             (warning,) = _create(c, world)["warnings"]
