@@ -1,8 +1,13 @@
 # The HTTP API. It never runs student code, so it runs unprivileged.
 # Build from the repository root: docker build -f docker/api.Dockerfile .
-FROM python:3.11-slim
+# BASE_IMAGE: any Debian-based image with Python 3.11 and its venv module (CI
+# builds one without a registry: scripts/ci-containers.sh).
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE}
 
+# A venv: Debian's own python3 refuses `pip install` into the system (PEP 668).
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 PATH=/opt/dlgrade/bin:$PATH \
     DLGRADE_STATE_DIR=/var/lib/dlgrade
 WORKDIR /app
 
@@ -10,7 +15,8 @@ COPY pyproject.toml README.md* alembic.ini ./
 COPY graders graders
 COPY reference reference
 COPY service service
-RUN pip install . \
+RUN python3 -m venv /opt/dlgrade \
+ && pip install . \
  && useradd --system --uid 10001 --home-dir /var/lib/dlgrade dlgrade \
  && mkdir -p /var/lib/dlgrade/submissions \
  && chown -R dlgrade /var/lib/dlgrade
