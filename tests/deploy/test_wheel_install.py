@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import site
 import subprocess
 import sys
 from pathlib import Path
@@ -47,18 +48,22 @@ def test_the_installed_wheel_grades_a_submission_in_the_sandbox(tmp_path):
     assert built.returncode == 0, built.stderr
     (wheel,) = wheels.glob("dlgrade-*.whl")
 
-    # The dependencies (numpy, torch, ...) are this interpreter's; dlgrade is the wheel's.
     venv = tmp_path / "venv"
-    made = run(sys.executable, "-m", "venv", "--system-site-packages", venv, cwd=tmp_path)
+    made = run(sys.executable, "-m", "venv", venv, cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     python, dlgrade = venv / "bin" / "python", venv / "bin" / "dlgrade"
+    site_packages = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    # The dependencies (numpy, torch, ...) are this interpreter's, found after the venv's
+    # own site-packages. A path in a .pth file does not run the .pth files in it, so an
+    # editable install of this checkout there stays out; dlgrade is the wheel's.
+    (site_packages / "site-packages" / "test-dependencies.pth").write_text(
+        "\n".join(site.getsitepackages()) + "\n")
     installed = run(python, "-m", "pip", "install", "--no-deps", "--no-index", wheel,
                     cwd=tmp_path)
     assert installed.returncode == 0, installed.stderr
 
     where = run(python, "-c", "import graders, reference, service; "
                 "print(graders.__file__, reference.__file__, service.__file__)", cwd=tmp_path)
-    site_packages = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
     for module_file in where.stdout.split():
         assert Path(module_file).is_relative_to(site_packages), where.stdout
 
