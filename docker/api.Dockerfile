@@ -1,8 +1,17 @@
 # The HTTP API. It never runs student code, so it runs unprivileged.
 # Build from the repository root: docker build -f docker/api.Dockerfile .
-FROM python:3.11-slim
+# BASE_IMAGE: any Debian-based image with Python 3.11 and its venv module (CI
+# builds one without a registry: scripts/ci-containers.sh). PIP_OPTIONS are added
+# to `pip install` (CI: --no-index --find-links /wheels, a bind-mounted wheel directory).
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE}
 
+ARG PIP_OPTIONS=
+
+# A venv: Debian's own python3 refuses `pip install` into the system (PEP 668). Not
+# /opt/dlgrade: that path is the sandbox's own (graders/sandbox/bwrap.py).
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 PATH=/opt/venvs/dlgrade/bin:$PATH \
     DLGRADE_STATE_DIR=/var/lib/dlgrade
 WORKDIR /app
 
@@ -10,7 +19,8 @@ COPY pyproject.toml README.md* alembic.ini ./
 COPY graders graders
 COPY reference reference
 COPY service service
-RUN pip install . \
+RUN python3 -m venv /opt/venvs/dlgrade \
+ && pip install $PIP_OPTIONS . \
  && useradd --system --uid 10001 --home-dir /var/lib/dlgrade dlgrade \
  && mkdir -p /var/lib/dlgrade/submissions \
  && chown -R dlgrade /var/lib/dlgrade

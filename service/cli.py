@@ -32,6 +32,7 @@ def register(app: typer.Typer) -> None:
         from service.bootstrap import bootstrap
         from service.db import migrate
         from service.logs import configure_logging
+        from service.serving import AnnouncingServer
 
         settings = _settings(state_dir)
         configure_logging(settings.log_level, settings.log_json)
@@ -39,13 +40,14 @@ def register(app: typer.Typer) -> None:
         api = create_app(settings)
         first = bootstrap(api.state.ctx, demo=settings.demo)
         mode = "embedded worker, SQLite" if settings.embedded else "Celery workers via Redis"
-        typer.echo(f"dlgrade service on http://{host}:{port} ({mode}); API docs at /docs")
-        if first is not None:
-            typer.echo("First start: created these accounts (shown once, change the passwords):")
-            typer.echo(f"  admin    {first.admin_email}  password: {first.admin_password}")
-            typer.echo(f"  student  {first.student_email}  password: {first.student_password}")
-            typer.echo(f"  demo course id {first.course_id}, assignment id {first.assignment_id}")
-        uvicorn.run(api, host=host, port=port, log_config=None)
+        banner = [] if first is None else [
+            "First start: created these accounts (shown once, change the passwords):",
+            f"  admin    {first.admin_email}  password: {first.admin_password}",
+            f"  student  {first.student_email}  password: {first.student_password}",
+            f"  demo course id {first.course_id}, assignment id {first.assignment_id}", ""]
+        banner.append(f"serving on http://{host}:{port} ({mode}); API docs at /docs")
+        config = uvicorn.Config(api, host=host, port=port, log_config=None)
+        AnnouncingServer(config, "\n" + "\n".join(banner) + "\n").run()
 
     @app.command()
     def worker(

@@ -23,10 +23,12 @@ import logging
 import os
 import socket
 import time
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 from celery import Celery, signals
+from celery.exceptions import SecurityWarning
 from celery.worker.control import control_command
 from kombu import Queue
 
@@ -143,12 +145,29 @@ def create_celery(settings: Settings, ctx: Context | None = None) -> Celery:
     return app
 
 
+def _explain_root() -> None:
+    """Celery warns against running as root; a grading worker must, so say why instead.
+
+    Root is what lets each sandbox get its own uid and cgroup; student code itself
+    never runs as root. Celery refuses root outright only for pickle messages, which
+    ``accept_content`` never allows, so only its warning is silenced.
+    """
+    if os.geteuid() != 0:
+        return
+    warnings.filterwarnings("ignore", category=SecurityWarning,
+                            message="You're running the worker with superuser privileges")
+    log.info("running as root, as grading requires: each sandbox is started with its own "
+             "unprivileged uid and its own cgroup, which only root can give; student code "
+             "never runs as root, and this worker accepts only JSON messages")
+
+
 def run_worker(settings: Settings, queues: list[str] | None = None, concurrency: int = 1,
                sweep: bool = True) -> None:
     """``dlgrade worker``: consume the queues; the main process also runs the sweep."""
     from service.logs import configure_logging
 
     configure_logging(settings.log_level, settings.log_json)
+    _explain_root()
     app = create_celery(settings)
     sweeper: list[Sweeper] = []
 
