@@ -7,17 +7,19 @@ called directly, as a Celery worker would.
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import RecordingBroker, World, queue_prefix
+from conftest import REDIS_URL, RecordingBroker, World, queue_prefix
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from service.context import Context
 from service.services.runner import process_job
 from service.settings import Settings
+from service.worker import CeleryBroker, create_celery
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "bundles" / "demo-layers-hw"
@@ -169,3 +171,36 @@ def test_a_broken_or_weak_bundle_is_refused_with_the_reason(
                           "slug": "demo-layers-hw", "title": "HW2",
                           "opens_at": "2020-01-01T00:00:00", "due_at": "2099-01-01T00:00:00"})
     assert use.status_code == 422 and "rejected" in use.text
+
+
+def test_an_uploaded_bundle_grades_a_student_upload_through_redis_and_celery(
+        client: TestClient, world: World, ctx: Context, settings: Settings) -> None:
+    from celery.contrib.testing.worker import start_worker
+
+    settings.redis_url = REDIS_URL
+    app = create_celery(settings, ctx)
+    ctx.broker = CeleryBroker(app)
+    try:
+        assert _publish(client, world, "admin", _zipped()).status_code == 202
+        created = client.post(f"/api/v1/courses/{world.ids['course_a']}/assignments",
+                              headers=world.h("inst_a"), json={
+                                  "slug": "demo-layers-hw", "title": "HW2",
+                                  "opens_at": "2020-01-01T00:00:00",
+                                  "due_at": "2099-01-01T00:00:00"}).json()
+        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING",
+                          queues=[settings.queue("grading"), settings.queue("training")]):
+            sub = client.post(f"/api/v1/assignments/{created['id']}/submissions",
+                              headers=world.h("alice"),
+                              files=[("files", ("layers.py", CORRECT, "text/x-python"))]).json()
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                got = client.get(f"/api/v1/submissions/{sub['id']}", headers=world.h("alice"))
+                if got.json()["status"] in ("graded", "error"):
+                    break
+                time.sleep(0.5)
+        assert got.json()["status"] == "graded" and got.json()["score"] == 3.0, got.text
+    finally:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL).delete(*[settings.queue(k) for k in
+                                                 ("grading", "training", "regrade")])
