@@ -94,7 +94,10 @@ def load_scored(session: Session, assignment_ids: list[int], user_ids: list[int]
                                  Submission.current_run_id.is_not(None))
     if user_ids is not None:
         q = q.where(Submission.user_id.in_(user_ids))
-    subs = session.scalars(q.order_by(Submission.attempt)).all()
+    # populate_existing: a polling session may hold these rows from before their run was
+    # set; the filter above sees the database, the objects must too.
+    subs = session.scalars(q.order_by(Submission.attempt)
+                           .execution_options(populate_existing=True)).all()
     run_ids = [s.current_run_id for s in subs]
     problems: dict[int, list[ProblemResult]] = defaultdict(list)
     pq = select(ProblemResult).where(ProblemResult.run_id.in_(run_ids))
