@@ -1026,7 +1026,8 @@ def _score(label: str, scores: np.ndarray, split: CifarSplit, settings: hyperpar
     if not np.all(np.isfinite(scores)):
         return CheckResult.failed(label, (
             f"{label}: the trained parameters give NaN or inf scores on the test images: "
-            "training diverged. Check the gradients and the learning rate."))
+            f"training with {settings.describe()} diverged. Check the gradients and the "
+            "learning rate."))
     accuracy = float(np.mean(np.argmax(scores, axis=1) == split.y_test))
     return ramp(label, accuracy, zero_at=ZERO_AT, full_at=FULL_AT, detail=(
         f"Trained on {len(split.y_train)} images with {settings.describe()}; tested on "

@@ -249,5 +249,7 @@ TRAINING_BUGS = [
                  neural_net={"learning_rate": 5.0}),
     _as_training("affine_forward_not_flattened", "fc_net.cifar10", "raised ValueError"),
     _as_training("relu_backward_ignores_dout", "fc_net.cifar10", "test accuracy"),
-    _as_training("correct", "fc_net.cifar10", "learning_rate=1", fc_net={"learning_rate": 1.0}),
+    # No "correct code, learning rate too high" case for fc_net: the course's Solver keeps
+    # the parameters of its best epoch, which the grader now scores itself, so such a run
+    # earns partial credit (its message names the settings) instead of none.
 ]
