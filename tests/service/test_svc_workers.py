@@ -92,13 +92,8 @@ def test_celery_workers_are_asked_for_their_queues_and_data_sets(
     ctx.broker = CeleryBroker(app)
     host = f"test-{settings.queue_prefix}@{socket.gethostname()}"
     try:
-        # Another deployment's worker on the same Redis (here: another queue prefix) must
-        # not answer for ours: its disk says nothing about our workers'.
-        stranger = create_celery(settings.model_copy(update={"queue_prefix": queue_prefix()}))
-        with TestClient(create_app(settings, context=ctx)) as c, start_worker(
-                stranger, pool="solo", perform_ping_check=False, loglevel="WARNING",
-                hostname=f"stranger-{settings.queue_prefix}@{socket.gethostname()}"):
-            r = c.get("/readyz").json()  # no worker of ours at all
+        with TestClient(create_app(settings, context=ctx)) as c:
+            r = c.get("/readyz").json()  # no worker at all
             assert r["status"] == "degraded"
             assert settings.queue("grading") in r["checks"]["workers"]
             (warning,) = _create(c, world)["warnings"]
@@ -116,3 +111,25 @@ def test_celery_workers_are_asked_for_their_queues_and_data_sets(
     finally:
         redis.Redis.from_url(REDIS_URL).delete(*[settings.queue(k) for k in
                                                  ("grading", "training", "regrade")])
+
+
+def test_only_this_deployments_workers_are_asked_for_their_data_sets(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another deployment's worker on the same Redis says nothing about our workers' disks."""
+    settings.redis_url = REDIS_URL
+    app = create_celery(settings)
+    broker = CeleryBroker(app)
+    ours, theirs = f"ours@{socket.gethostname()}", f"theirs@{socket.gethostname()}"
+    monkeypatch.setattr(broker, "consumers", lambda: {
+        settings.queue("grading"): [ours], f"{queue_prefix()}.grading": [theirs]})
+    asked: dict[str, Any] = {}
+
+    def broadcast(command: str, **kw: Any) -> list[dict[str, Any]]:
+        asked.update(kw)
+        return [{w: {"missing": ["mnist"]}} for w in kw["destination"]]
+
+    monkeypatch.setattr(app.control, "broadcast", broadcast)
+    assert broker.missing_datasets(["mnist"]) == {ours: ["mnist"]}
+    assert asked["destination"] == [ours]
+    monkeypatch.setattr(broker, "consumers", lambda: {f"{queue_prefix()}.grading": [theirs]})
+    assert broker.missing_datasets(["mnist"]) == {}  # none of ours: "no worker answered"
