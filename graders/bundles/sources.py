@@ -9,14 +9,13 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import stat
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata, util
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from ..errors import BundleError
+from ..errors import BundleError, SubmissionError
 from ..sandbox.runtime import cache_root
 from .manifest import MANIFEST_NAME, Manifest, read_manifest
 
@@ -41,6 +40,13 @@ class Bundle:
     @property
     def slug(self) -> str | None:
         return self.manifest.slug if self.manifest else None
+
+    @property
+    def solution(self) -> Path:
+        """What ``dlgrade assignment check`` mutates: the manifest's ``solution``, else the
+        reference."""
+        assert self.manifest is not None
+        return self.root / (self.manifest.solution or self.manifest.reference)
 
 
 def discover(paths: list[Path] | None = None, *, entry_points: bool = True,
@@ -126,6 +132,8 @@ def _from_zip(archive: Path) -> Bundle:
 
 
 def _unzip(archive: Path, target: Path) -> None:
+    from ..engine.submission import member_parts
+
     staging = target.with_name(f"{target.name}.partial-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     with zipfile.ZipFile(archive) as zf:
@@ -136,13 +144,12 @@ def _unzip(archive: Path, target: Path) -> None:
         if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
             raise BundleError(archive, f"unpacks to more than {MAX_ZIP_BYTES >> 20} MB")
         for m in members:
-            parts = PurePosixPath(m.filename.replace("\\", "/")).parts
-            if m.filename.startswith("/") or ".." in parts or (m.filename[1:2] == ":"):
-                raise BundleError(archive, f"unsafe path in the zip: {m.filename!r}")
-            if stat.S_ISLNK(m.external_attr >> 16):
-                raise BundleError(archive, f"symbolic link in the zip: {m.filename!r}")
+            try:  # the same member checks as a student's zip
+                parts = member_parts(m, archive.name)
+            except SubmissionError as exc:
+                raise BundleError(archive, f"unsafe path in the zip: {exc}") from None
             dest = staging.joinpath(*parts)
-            if m.is_dir():
+            if m.is_dir() or not parts:
                 dest.mkdir(parents=True, exist_ok=True)
                 continue
             dest.parent.mkdir(parents=True, exist_ok=True)

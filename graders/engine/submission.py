@@ -310,14 +310,7 @@ class _Builder:
                 f"{shown} has {len(infos)} entries; the limit is {self.limits.max_files} files."
             )
         for info in sorted(infos, key=lambda i: i.orig_filename):
-            name = _member_name(info, shown)
-            where = f"{shown} (member {name!r})"
-            parts = _safe_parts(name, info.orig_filename, shown)
-            mode = info.external_attr >> 16
-            if stat.S_ISLNK(mode):
-                raise UnsafeArchive(f"{where} is a symbolic link; links are not accepted.")
-            if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
-                raise UnsafeArchive(f"{where} is a special file, not a regular file.")
+            parts = member_parts(info, shown)
             if info.is_dir() or not parts or _ignored(parts):
                 continue
             rel = "/".join(parts)
@@ -396,6 +389,20 @@ def _ignored(parts: Sequence[str]) -> bool:
     return any(p.startswith(".") or p in _IGNORED_PARTS for p in parts) or parts[-1].endswith(
         _IGNORED_SUFFIXES
     )
+
+
+def member_parts(info: zipfile.ZipInfo, shown: str) -> list[str]:
+    """A zip member's path parts, once it is safe to unpack: a UTF-8, relative name with
+    no ``..``, and a regular file or a folder (no link, no device)."""
+    name = _member_name(info, shown)
+    where = f"{shown} (member {name!r})"
+    parts = _safe_parts(name, info.orig_filename, shown)
+    mode = info.external_attr >> 16
+    if stat.S_ISLNK(mode):
+        raise UnsafeArchive(f"{where} is a symbolic link; links are not accepted.")
+    if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
+        raise UnsafeArchive(f"{where} is a special file, not a regular file.")
+    return parts
 
 
 def _member_name(info: zipfile.ZipInfo, shown: str) -> str:
