@@ -207,15 +207,17 @@ def check_bundle(
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     target = Path(bundle)
     try:
-        found = Registry.from_paths([target], builtin=False) if target.exists() else registry
-        slug = found.bundles()[-1].slug if target.exists() else bundle
-        if target.exists() and (slug is None or found.bundles()[-1].error):
-            raise found.bundles()[-1].error or UnknownAssignment(f"no bundle in {target}")
-        spec = found.get(slug or bundle)
-        info = found.bundle(spec.slug)
-        manifest = info.manifest
-        assert manifest is not None
-        solution = info.root / (manifest.solution or manifest.reference)
+        found, slug = registry, bundle
+        if target.exists():
+            found = Registry.from_paths([target], builtin=False)
+            last = found.bundles()[-1] if found.bundles() else None
+            if last is None or last.error is not None or last.slug is None:
+                raise last.error if last and last.error else UnknownAssignment(
+                    f"no bundle in {target}")
+            slug = last.slug
+        spec = found.get(slug)
+        info = found.bundle(slug)
+        solution = info.solution
         if not solution.exists():
             raise UnknownAssignment(f"{info.root / 'dlgrade-bundle.toml'}: solution "
                                     f"{solution} not found")

@@ -39,9 +39,7 @@ def main(slugs: list[str]) -> None:
     sections = []
     for slug in slugs or SEEDS:
         assignment = registry.get(slug)
-        bundle = registry.bundle(slug)
-        assert bundle.manifest is not None
-        solution = bundle.root / (bundle.manifest.solution or bundle.manifest.reference)
+        solution = registry.bundle(slug).solution
         print(f"{slug}: mutating {solution.resolve().relative_to(ROOT)}", file=sys.stderr)
         report = check_assignment(assignment, solution_files(solution))
         sections.append(to_markdown(report))

@@ -100,6 +100,11 @@ def is_bundle_key(slug: str) -> bool:
     return "@" in slug
 
 
+def bundle_file(folder: Path, key: str) -> Path:
+    """Where the shared bundle folder keeps the zip of ``slug@hash``."""
+    return folder / f"{key.partition('@')[2]}.zip"
+
+
 class CourseBundles:
     """Course bundles by ``slug@hash``, read from the shared bundle folder, loaded once."""
 
@@ -107,11 +112,12 @@ class CourseBundles:
         self.folder = folder
         self._registries: dict[str, Any] = {}
 
-    def _registry(self, key: str) -> Any:
+    def registry(self, key: str) -> Any:
+        """The registry holding just this bundle (``get`` and ``bundle`` by its slug)."""
         from graders.bundles import Registry
 
         if key not in self._registries:
-            path = self.folder / f"{key.partition('@')[2]}.zip"
+            path = bundle_file(self.folder, key)
             if not path.is_file():
                 raise UnknownAssignment(f"course bundle {key}: {path} is missing on this "
                                         "worker (is the bundle folder shared?)")
@@ -119,10 +125,10 @@ class CourseBundles:
         return self._registries[key]
 
     def get(self, key: str) -> Any:
-        return self._registry(key).get(key.partition("@")[0])
+        return self.registry(key).get(key.partition("@")[0])
 
     def version(self, key: str) -> str:
-        manifest = self._registry(key).bundle(key.partition("@")[0]).manifest
+        manifest = self.registry(key).bundle(key.partition("@")[0]).manifest
         return manifest.version if manifest else "?"
 
 

@@ -45,6 +45,11 @@ def same_as(name: str, got: Mapping[str, Any], want: Mapping[str, Any], **kw: An
     return first_failure(name, compare_all(name, got, want, **kw))
 
 
+def twice(name: str, again: Mapping[str, Any], first: Mapping[str, Any]) -> CheckResult:
+    """A second call with the same inputs answers the same (a supporting check)."""
+    return first_failure(name, [same_as(name, again, first, tol=1e-12)], supporting=True)
+
+
 def untouched(name: str, pairs: Iterable[tuple[str, Any, Any]]) -> CheckResult:
     """Inputs (and caches) read back after the call equal what was sent."""
     results = (unchanged(name, before, after, what=what) for what, before, after in pairs)

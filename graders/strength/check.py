@@ -108,10 +108,10 @@ def check_assignment(assignment: Assignment, solution: Sequence[tuple[Path, str]
         report = StrengthReport(assignment.slug, tuple(seeds), misses,
                                 [ProblemStrength(p.id) for p in graded], skipped=sorted(skipped))
         by_id = {p.id: p for p in report.problems}
+        stems = {Path(n).stem for _, n in solution}
         for path, name in solution:
             units = _units(path, name)
             uses = _uses([source for source, _ in units])
-            stems = {Path(n).stem for _, n in solution}
             for source, rebuild in units:
                 for site in sites(source):
                     affected = [p for p in graded

@@ -21,6 +21,7 @@ from graders.bundles import Registry
 from graders.errors import DlgradeError
 from graders.strength import check_assignment, solution_files, to_markdown
 from service.context import Context
+from service.grading import CourseBundles, bundle_file
 from service.models import CourseBundle, User, utcnow
 from service.services.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
 
@@ -41,7 +42,7 @@ def publish(ctx: Context, session: Session, course_id: int, user: User,
                        f"{ctx.settings.max_bundle_bytes}")
     digest = hashlib.sha256(data).hexdigest()
     with tempfile.TemporaryDirectory(prefix="dlgrade-bundle-") as tmp:
-        upload = Path(tmp) / f"{digest[:16]}.zip"
+        upload = Path(tmp) / "bundle.zip"
         upload.write_bytes(data)
         registry = Registry.from_paths([upload], builtin=False)
         [bundle] = registry.bundles()
@@ -65,16 +66,15 @@ def publish(ctx: Context, session: Session, course_id: int, user: User,
             raise Conflict(f"{manifest.slug} version {manifest.version} is already published "
                            "for this course; raise the version in dlgrade-bundle.toml",
                            code="bundle_version_taken")
-        store = ctx.settings.bundles_dir
-        store.mkdir(parents=True, exist_ok=True)
-        final = store / upload.name
-        if not final.exists():
-            partial = final.with_suffix(".partial")
-            partial.write_bytes(data)
-            partial.replace(final)
     row = CourseBundle(course_id=course_id, slug=manifest.slug, version=manifest.version,
                        title=assignment.title, sha256=digest, uploaded_by=user.id,
                        progress="waiting for the strength check")
+    final = bundle_file(ctx.settings.bundles_dir, row.grader_key)
+    if not final.exists():
+        final.parent.mkdir(parents=True, exist_ok=True)
+        partial = final.with_suffix(".partial")
+        partial.write_bytes(data)
+        partial.replace(final)
     session.add(row)
     session.commit()
     return row
@@ -89,15 +89,11 @@ def run_check(ctx: Context, bundle_id: int) -> None:
         row = session.get(CourseBundle, bundle_id)
         if row is None or row.status != "checking":
             return
-        key = row.grader_key
-    path = ctx.settings.bundles_dir / f"{key.partition('@')[2]}.zip"
+        key, slug = row.grader_key, row.slug
     try:
-        registry = Registry.from_paths([path], builtin=False)
-        slug = key.partition("@")[0]
+        registry = CourseBundles(ctx.settings.bundles_dir).registry(key)
         assignment = registry.get(slug)
-        info = registry.bundle(slug)
-        assert info.manifest is not None
-        solution = info.root / (info.manifest.solution or info.manifest.reference)
+        solution = registry.bundle(slug).solution
         last = [0.0]
         done = [0]
 
