@@ -19,7 +19,8 @@ SUBMISSIONS=$REPO/tests/assignments/radboud_dl_a1/submissions
 started=$(date +%s)
 
 step() { printf '\n== %s  [%ds]\n' "$*" "$(( $(date +%s) - started ))"; }
-fail() { echo "ci-containers: FAILED: $*" >&2; exit 1; }
+FAILED=
+fail() { FAILED=$*; echo "ci-containers: FAILED: $*" >&2; exit 1; }
 
 # --- tools, and Podman configured for this host, all of it under $WORK ----------------
 step "tools: podman, runc, buildah, debootstrap; podman-compose"
@@ -95,8 +96,9 @@ teardown() {
     psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" \
         >/dev/null 2>&1 || true
     rm -rf "$WORK"
+    # Again after the containers' logs, so the last lines CI shows say what failed.
     echo "ci-containers: $([ "$status" -eq 0 ] && echo passed || echo failed)" \
-         "in $(( $(date +%s) - started )) s"
+         "in $(( $(date +%s) - started )) s${FAILED:+: $FAILED}"
     exit "$status"
 }
 trap teardown EXIT
@@ -262,7 +264,10 @@ for line in sys.stdin:
         count[record["problem"]] += 1
 print(" ".join(f"{problem}={n}" for problem, n in sorted(count.items())))' "$sid")
 echo "after the kill: $problems problem results, quick part claimed $tries times; graded: $times_graded"
-[ "$problems" -eq 11 ] && [ "$tries" -eq 2 ] || fail "submission $sid: not resumed once"
+# At least two claims: the killed worker's and the one that resumed. A machine that
+# stalls past the lease (a busy CI VM) may add one more; its results are dropped, so
+# each problem must still be committed exactly once.
+[ "$problems" -eq 11 ] && [ "$tries" -ge 2 ] || fail "submission $sid: not resumed"
 [ "$(wc -w <<<"$times_graded")" -eq 10 ] && ! grep -qv '=1$' <(tr ' ' '\n' <<<"$times_graded") \
     || fail "submission $sid: a problem was graded more or less than once"
 
