@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from graders.errors import DlgradeError, SubmissionError
@@ -21,6 +21,7 @@ from service.services.errors import ServiceError
 from service.services.queue import Broker, LocalBroker, Sweeper, recover_local
 from service.services.runner import process_job
 from service.settings import Settings
+from service.web import mount as web
 
 log = logging.getLogger("dlgrade.api")
 
@@ -93,8 +94,12 @@ def create_app(settings: Settings, *, broker: Broker | None = None,
         app.include_router(r.router, prefix="/api/v1")
     app.include_router(ops.router)
 
+    web.install(app)
+
     @app.exception_handler(ServiceError)
-    async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
+    async def _service_error(request: Request, exc: ServiceError) -> Response:
+        if web.is_page(request):
+            return web.error_page(request, exc.status, exc.message, exc.headers)
         return JSONResponse({"detail": {"code": exc.code, "message": exc.message}},
                             status_code=exc.status, headers=exc.headers)
 

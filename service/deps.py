@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from service.context import Context
 from service.models import ApiToken, Assignment, Course, Enrollment, Submission, User, utcnow
 from service.security import API_TOKEN_PREFIX, decode_access_token, hash_api_token
+from service.web import session as web_session
+from service.web.session import PageSession
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -36,12 +38,32 @@ _UNAUTHORIZED = HTTPException(status.HTTP_401_UNAUTHORIZED, "not authenticated",
                               headers={"WWW-Authenticate": "Bearer"})
 
 
-def current_user(ctx: Ctx, session: DB, token: Annotated[str | None, Depends(oauth2)]) -> User:
-    """A short-lived JWT from /auth/token, or a long-lived ``dlg_`` API token."""
-    if not token:
+async def page_session(request: Request, ctx: Ctx) -> PageSession | None:
+    """A browser's session cookie; a request that changes something must also carry its
+    CSRF token, or it is refused (a bearer token, when present, wins and needs none)."""
+    if request.headers.get("authorization"):
+        return None
+    found = web_session.read(request, ctx.secret, ctx.settings.session_hours)
+    if found is None or request.method in web_session.SAFE_METHODS:
+        return found
+    if not web_session.same(await web_session.sent_token(request), found.csrf):
+        raise web_session.CSRF_REFUSED
+    return found
+
+
+def current_user(ctx: Ctx, session: DB, token: Annotated[str | None, Depends(oauth2)],
+                 page: Annotated[PageSession | None, Depends(page_session)]) -> User:
+    """A short-lived JWT from /auth/token, a long-lived ``dlg_`` API token, or the pages'
+    session cookie (with its CSRF token on anything but a read)."""
+    if not token and page is None:
         raise _UNAUTHORIZED
     user: User | None = None
-    if token.startswith(API_TOKEN_PREFIX):
+    if not token:
+        assert page is not None
+        user = session.get(User, page.user_id)
+        if user is not None and user.token_epoch != page.epoch:
+            user = None  # a password change or a disabled account ends every session
+    elif token.startswith(API_TOKEN_PREFIX):
         row = session.scalars(select(ApiToken).where(
             ApiToken.token_hash == hash_api_token(token), ApiToken.revoked_at.is_(None))).first()
         if row is not None:

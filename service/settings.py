@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     submissions_path: Path | None = None
     secret_key: SecretStr | None = None
     access_token_minutes: int = 30
+    # The pages' session cookie: how long a browser stays logged in.
+    session_hours: float = Field(12.0, gt=0)
 
     # Uploads: refuse early with a reason rather than fill the disk.
     max_files: int = 20

@@ -204,3 +204,56 @@ def upload(client: TestClient, world: World, who: str, assignment: str = "a1",
     return client.post(f"/api/v1/assignments/{world.ids[assignment]}/submissions",
                        headers=world.h(who), files=[("files", (name, content.encode(),
                                                                "text/x-python"))])
+
+
+@pytest.fixture
+def live_server(ctx: Context, settings: Settings) -> Iterator[str]:
+    """The app served by uvicorn on a free port of 127.0.0.1, for a real browser."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, context=ctx), host="127.0.0.1",
+                                           port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the live server did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def _chromium() -> Iterator[Any]:
+    """One headless Debian chromium for the session, driven by Debian's chromium-driver."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1200,900", "--disable-extensions"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.set_page_load_timeout(30)
+    driver.implicitly_wait(5)  # elements a page's script adds appear a moment later
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def browser(_chromium: Any) -> Iterator[Any]:
+    """The session's browser, with no cookies from an earlier test."""
+    _chromium.delete_all_cookies()
+    _chromium.set_window_size(1200, 900)
+    yield _chromium
+    _chromium.delete_all_cookies()

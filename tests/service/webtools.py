@@ -1,0 +1,49 @@
+"""Helpers for tests of the pages: logging in with a test client or a real browser."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+
+def wait_for_url(browser, fragment: str, timeout: float = 10) -> None:
+    """A click that submits a form returns before the next page arrives."""
+    WebDriverWait(browser, timeout).until(EC.url_contains(fragment))
+
+
+def browser_login(browser, base: str, email: str, password: str, path: str = "/courses") -> None:
+    browser.get(base + path)
+    assert "/login" in browser.current_url
+    browser.find_element(By.NAME, "email").send_keys(email)
+    browser.find_element(By.NAME, "password").send_keys(password)
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    WebDriverWait(browser, 10).until(
+        lambda b: b.execute_script("return document.readyState") == "complete")
+
+
+
+def login_token(client: TestClient, next_url: str = "/courses") -> str:
+    page = client.get(f"/login?next={next_url}")
+    assert page.status_code == 200
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+def log_in(client: TestClient, email: str, password: str, next_url: str = "/courses"):
+    token = login_token(client, next_url)
+    return client.post(f"/login?next={next_url}", data={"email": email, "password": password,
+                                                        "csrf_token": token},
+                       follow_redirects=False)
+
+
+def page_csrf(client: TestClient, path: str = "/courses") -> str:
+    found = re.search(r'<meta name="csrf-token" content="([^"]+)"', client.get(path).text)
+    assert found
+    return found.group(1)
+
+
