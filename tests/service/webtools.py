@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from selenium.webdriver.common.by import By
@@ -47,3 +49,31 @@ def page_csrf(client: TestClient, path: str = "/courses") -> str:
     return found.group(1)
 
 
+
+
+SCREENSHOTS = Path(os.environ.get("DLGRADE_SCREENSHOTS", "/tmp/dlgrade-screenshots"))
+WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+
+
+def screenshots(browser, name: str) -> list[Path]:
+    """The page as it is now, at desktop and at phone width (full height), for docs/.
+
+    Also asserts that at phone width nothing is wider than the screen.
+    """
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    before = browser.get_window_size()
+    paths = []
+    for label, (width, height) in WIDTHS.items():
+        browser.set_window_size(width, height)
+        full = browser.execute_script("return document.documentElement.scrollHeight")
+        browser.set_window_size(width, min(max(height, full + 120), 4000))
+        path = SCREENSHOTS / f"{name}-{label}.png"
+        browser.save_screenshot(str(path))
+        paths.append(path)
+        if label == "phone":
+            overflow = browser.execute_script(
+                "return document.documentElement.scrollWidth"
+                " - document.documentElement.clientWidth")
+            assert overflow <= 0, f"{name}: {overflow}px wider than a phone's screen"
+    browser.set_window_size(before["width"], before["height"])
+    return paths
