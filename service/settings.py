@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     bundles_path: Path | None = None
     instructors_publish_bundles: bool = False
     max_bundle_bytes: int = 20 * MiB
+    # A bundle's strength check runs in a child under the memory ceiling, for at most this long.
+    bundle_check_seconds: float = Field(3600.0, gt=0)
 
     log_level: str = "INFO"
     log_json: bool = True

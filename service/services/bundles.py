@@ -1,7 +1,8 @@
 """Course bundles: validate an uploaded zip, keep it by content hash, prove it, then serve it.
 
 A bundle is trusted course code: loading it runs its spec in this process,
-and its strength check runs its solution's mutants in sandboxes. That is why
+and its strength check runs its solution's mutants in sandboxes, scored in a
+child process under the grader's memory ceiling (``service.bundlecheck``). That is why
 publishing is an admin's right unless ``Settings.instructors_publish_bundles``
 gives it to a course's own instructors, for that course alone.
 """
@@ -19,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from graders.bundles import Registry
 from graders.errors import DlgradeError
-from graders.strength import check_assignment, solution_files, to_markdown
+from service.bundlecheck import CheckFailed, check_bundle
 from service.context import Context
-from service.grading import CourseBundles, bundle_file
+from service.grading import bundle_file
 from service.models import CourseBundle, User, utcnow
 from service.services.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
 
@@ -90,29 +91,25 @@ def run_check(ctx: Context, bundle_id: int) -> None:
         if row is None or row.status != "checking":
             return
         key, slug = row.grader_key, row.slug
+    last = [0.0]
+    done = [0]
+
+    def progress(line: str) -> None:
+        done[0] += 1
+        if time.monotonic() - last[0] > 1.0:
+            last[0] = time.monotonic()
+            _update(ctx, bundle_id, progress=f"{done[0]} mutants graded; last: {line}")
+
     try:
-        registry = CourseBundles(ctx.settings.bundles_dir).registry(key)
-        assignment = registry.get(slug)
-        solution = registry.bundle(slug).solution
-        last = [0.0]
-        done = [0]
-
-        def progress(line: str) -> None:
-            done[0] += 1
-            if time.monotonic() - last[0] > 1.0:
-                last[0] = time.monotonic()
-                _update(ctx, bundle_id, progress=f"{done[0]} mutants graded; last: {line}")
-
-        report = check_assignment(assignment, solution_files(solution), seeds=CHECK_SEEDS,
-                                  progress=progress)
+        outcome = check_bundle(ctx.settings, key, slug, CHECK_SEEDS, progress)
     except Exception as exc:  # a bundle that breaks its own check is rejected, with why
-        log.exception("strength check of bundle %s failed", bundle_id)
+        log.warning("strength check of bundle %s failed: %s", bundle_id, exc)
+        reason = str(exc) if isinstance(exc, CheckFailed) else f"{type(exc).__name__}: {exc}"
         _update(ctx, bundle_id, status="rejected", progress="",
-                report=f"The strength check could not run: {type(exc).__name__}: {exc}")
+                report=f"The strength check could not run: {reason}")
         return
-    _update(ctx, bundle_id, status="ready" if report.ok else "rejected",
-            progress=f"{sum(len(p.results) for p in report.problems)} mutants graded",
-            report=to_markdown(report))
+    _update(ctx, bundle_id, status="ready" if outcome.ok else "rejected",
+            progress=f"{outcome.mutants} mutants graded", report=outcome.markdown)
 
 
 def _update(ctx: Context, bundle_id: int, **values: str) -> None:

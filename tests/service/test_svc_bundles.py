@@ -204,3 +204,25 @@ def test_an_uploaded_bundle_grades_a_student_upload_through_redis_and_celery(
 
         redis.Redis.from_url(REDIS_URL).delete(*[settings.queue(k) for k in
                                                  ("grading", "training", "regrade")])
+
+
+def test_a_bundle_whose_check_exhausts_memory_costs_the_check_not_the_api(
+        client: TestClient, world: World, ctx: Context) -> None:
+    """The strength check parses and scores replies on the trusted side: in a child under
+    the grader's memory ceiling, a 3 GB allocation there rejects the bundle, with the
+    reason, and never reaches the API's own process."""
+    import resource
+
+    ctx.settings.grader_memory_limit_mb = 400
+    before_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    bomb = _publish(client, world, "admin", _zipped(spec_edit=(
+        '    yield close("relu_forward(x)"',
+        '    ballast = b"x" * (3 << 30)\n    yield close("relu_forward(x)"')))
+    assert bomb.status_code == 202, bomb.text
+    row = client.get(f"/api/v1/courses/{world.ids['course_a']}/bundles/{bomb.json()['id']}",
+                     headers=world.h("admin")).json()
+    assert row["status"] == "rejected"
+    assert "more memory than the grader may use (400 MB" in row["report"], row["report"]
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before_kb) / 1024
+    assert grown_mb < 1000, f"the API's process grew by {grown_mb:.0f} MB"
+    assert client.get("/healthz").status_code == 200
