@@ -5,7 +5,8 @@ spooled, but from a middleware outside every exception handler: plain text
 ("Content Too Large") when the declared length is too big, ``{"detail":
 "Content Too Large"}`` when a streamed body grows too big. This wrapper sits
 outside it and replaces any 413 that is not already in the service's
-``{"detail": {"code", "message"}}`` shape.
+``{"detail": {"code", "message"}}`` shape, or a page (HTML: a page's own refusal, such as
+too many files in the upload form, which the limit never sends).
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ def _ours(body: bytes) -> bool:
     return isinstance(detail, dict) and "code" in detail
 
 
+def _page(start: Message) -> bool:
+    return any(k.lower() == b"content-type" and v.startswith(b"text/html")
+               for k, v in start.get("headers", []))
+
+
 class JsonBodyTooLarge:
     def __init__(self, app: ASGIApp, message: str) -> None:
         self.app = app
@@ -38,7 +44,8 @@ class JsonBodyTooLarge:
 
         async def send_or_replace(message: Message) -> None:
             nonlocal start
-            if message["type"] == "http.response.start" and message["status"] == 413:
+            if (message["type"] == "http.response.start" and message["status"] == 413
+                    and not _page(message)):
                 start = message  # hold it until the (short) body shows whose answer it is
                 return
             if start is None or message["type"] != "http.response.body":
