@@ -13,7 +13,16 @@ from webtools import log_in, page_csrf
 
 from service import storage
 from service.context import Context
-from service.models import Assignment, Course, Extension, Submission, User, utcnow
+from service.models import (
+    Assignment,
+    CheckResult,
+    Course,
+    Extension,
+    ProblemResult,
+    Submission,
+    User,
+    utcnow,
+)
 from service.security import hash_password
 from service.settings import Settings
 from service.web.render import when
@@ -240,3 +249,19 @@ def test_progress_comes_as_a_fragment_and_the_event_stream_accepts_the_cookie(
     grade_all(ctx, broker)
     events = client.get(f"/api/v1/submissions/{sid}/events")
     assert events.status_code == 200 and '"status":"graded"' in events.text
+
+
+def test_feedback_that_student_code_wrote_is_shown_as_text_not_markup(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    logged_in(client, world, ctx, "alice")
+    sid = hand_in(client, world).headers["location"]
+    grade_all(ctx, broker)
+    evil = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+    with ctx.sessions() as s:  # an exception message raised by the student's own code
+        s.execute(update(CheckResult).values(message=evil, name=evil))
+        s.execute(update(ProblemResult).values(message=evil))
+        s.commit()
+    logged_in(client, world, ctx, "inst_a")
+    page = client.get(sid).text
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

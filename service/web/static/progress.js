@@ -13,6 +13,7 @@
     busy = true;
     try {
       const r = await fetch(live.dataset.fragment, {credentials: "same-origin"});
+      if (r.redirected) { window.location.reload(); return; }  // logged out: the page says so
       if (r.ok) live.innerHTML = await r.text();
     } finally {
       busy = false;

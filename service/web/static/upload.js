@@ -17,7 +17,8 @@
   const accepted = form.dataset.accept.split(",");
 
   function size(n) {
-    return n >= 1048576 ? (n / 1048576).toFixed(1) + " MB" : Math.ceil(n / 1024) + " kB";
+    if (n >= 1048576) return (n / 1048576).toFixed(1) + " MB";
+    return n >= 1024 ? Math.ceil(n / 1024) + " kB" : n + " bytes";
   }
 
   function refuse(message) {
