@@ -9,12 +9,14 @@ as processes, PostgreSQL, Redis, the real engine and a real notebook.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
-from conftest import RecordingBroker, World
+from conftest import RecordingBroker, World, upload
+from fastapi.testclient import TestClient
 from procs import ROOT, start_api, start_worker
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -23,10 +25,12 @@ from test_svc_processes import proc_env, procs  # noqa: F401 - fixtures
 from test_svc_submissions import grade_all
 from webtools import browser_login, screenshots, wait_for_url
 
+from service import storage
 from service.context import Context
-from service.models import User
+from service.models import Assignment, Submission, User, utcnow
 from service.security import hash_password
 from service.services.runner import process_job
+from service.settings import Settings
 
 PASSWORD = "pw-student-123"
 DROP = """
@@ -105,6 +109,31 @@ def test_a_student_hands_in_watches_each_problem_arrive_and_reads_the_result(
     browser.get(f"{live_server}/courses/{world.ids['course_a']}")
     assert "7 / 11" in text_of(browser, ".latest")
     screenshots(browser, "student-course")
+
+
+def test_a_late_regraded_submission_shows_the_penalty_and_what_changed(
+        browser: Any, live_server: str, world: World, ctx: Context, broker: RecordingBroker,
+        settings: Settings, client: TestClient) -> None:
+    with ctx.sessions() as s:
+        a = s.get(Assignment, world.ids["a1"])
+        a.due_at, a.late_penalty_per_day = utcnow() - timedelta(hours=30), 0.1
+        a.last_accepted_at = utcnow() + timedelta(days=3)
+        s.commit()
+    sid = upload(client, world, "alice", content="p1 p2 t1").json()["id"]
+    grade_all(ctx, broker)
+    with ctx.sessions() as s:  # a fixed checker now fails p2 (same size on disk)
+        storage.file_path(settings, s.get(Submission, sid), "solution.py").write_text("p1 xx t1")
+    assert client.post(f"/api/v1/submissions/{sid}/regrade", headers=world.h("inst_a"),
+                       json={"reason": "p2 now checks the bias"}).status_code == 202
+    grade_all(ctx, broker)
+    browser_login(browser, live_server, with_password(ctx, world, "alice"), PASSWORD,
+                  f"/submissions/{sid}")
+    wait_for_url(browser, f"/submissions/{sid}")
+    assert "2 days late: a late penalty of 20% took 0.8 points off 4." in text_of(
+        browser, ".penalty")
+    assert text_of(browser, ".final-score") == "3.2"
+    assert "p2: 1.5 → 0 (partial → failed)" in text_of(browser, ".regrades")
+    screenshots(browser, "student-submission-late-regraded")
 
 
 def notebook(path: Path, source: Path) -> Path:
