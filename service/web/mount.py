@@ -21,9 +21,13 @@ _NOT_PAGES = ("/api/", "/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/o
               "/static/")
 
 
+def is_page_path(path: str) -> bool:
+    """A path of a page (answered in HTML), not of the API (answered in JSON)."""
+    return not path.startswith(_NOT_PAGES)
+
+
 def is_page(request: Request) -> bool:
-    """A request for a page (answered in HTML), not for the API (answered in JSON)."""
-    return not request.url.path.startswith(_NOT_PAGES)
+    return is_page_path(request.url.path)
 
 
 def error_page(request: Request, status_code: int, message: Any,

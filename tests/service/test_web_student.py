@@ -12,6 +12,7 @@ from test_svc_submissions import grade_all
 from webtools import log_in, page_csrf
 
 from service import storage
+from service.app import create_app
 from service.context import Context
 from service.models import (
     Assignment,
@@ -28,12 +29,13 @@ from service.settings import Settings
 from service.web.render import when
 
 PASSWORD = "pw-page-1234"
+HASHED = hash_password(PASSWORD)  # once: hashing is slow on purpose
 
 
 def logged_in(client: TestClient, world: World, ctx: Context, who: str) -> None:
     with ctx.sessions() as s:
         s.execute(update(User).where(User.id == world.ids[who])
-                  .values(password_hash=hash_password(PASSWORD)))
+                  .values(password_hash=HASHED))
         s.commit()
     client.cookies.clear()
     assert log_in(client, f"{who}@example.org", PASSWORD).status_code == 303
@@ -154,6 +156,21 @@ def nothing_chosen(client: TestClient, aid: int):
             'filename=""\r\nContent-Type: application/octet-stream\r\n\r\n\r\n--b--\r\n')
     return client.post(f"/assignments/{aid}/upload", content=body.encode(),
                        headers={"Content-Type": "multipart/form-data; boundary=b"})
+
+
+def test_a_body_past_the_services_limit_is_refused_as_a_page_not_json(
+        world: World, ctx: Context, settings: Settings) -> None:
+    settings.max_upload_bytes, settings.max_files = 2**20, 2  # the body limit is set at start
+    with TestClient(create_app(settings, context=ctx)) as client:
+        logged_in(client, world, ctx, "alice")
+        big = "p1 " * 400_000  # past the upload limit and the files' allowance together
+        r = hand_in(client, world, content=big)
+        assert r.status_code == 413 and r.headers["content-type"].startswith("text/html")
+        assert "a submission may have at most 2 files and 1 MB in all" in r.text
+        api = client.post(f"/api/v1/assignments/{world.ids['a1']}/submissions",
+                          headers=world.h("alice"),
+                          files=[("files", ("a.py", big.encode(), "text/x-python"))])
+        assert api.status_code == 413 and api.json()["detail"]["code"] == "body_too_large"
 
 
 def test_nothing_chosen_is_refused_with_a_sentence(
