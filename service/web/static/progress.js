@@ -31,7 +31,11 @@
       refresh();
     });
     source.addEventListener("timeout", function () { source.close(); listen(); });
-    // Other errors: EventSource reconnects by itself.
+    // A dropped connection reconnects by itself; a refusal (logged out) closes the stream,
+    // and the page's own request then shows why.
+    source.addEventListener("error", function () {
+      if (source.readyState === EventSource.CLOSED) refresh();
+    });
   }
 
   if (window.EventSource) {
