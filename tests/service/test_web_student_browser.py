@@ -112,6 +112,34 @@ def test_a_student_hands_in_watches_each_problem_arrive_and_reads_the_result(
     screenshots(browser, "student-course")
 
 
+def test_limits_are_checked_before_sending_and_the_apis_refusals_are_shown(
+        browser: Any, live_server: str, world: World, ctx: Context, settings: Settings,
+        client: TestClient, tmp_path: Path) -> None:
+    settings.max_files = 1
+    with ctx.sessions() as s:
+        s.get(Assignment, world.ids["a1"]).min_interval_seconds = 600
+        s.commit()
+    aid = world.ids["a1"]
+    browser_login(browser, live_server, with_password(ctx, world, "alice"), PASSWORD,
+                  f"/assignments/{aid}")
+    wait_for_url(browser, f"/assignments/{aid}")
+    assert "at most 1 files" in text_of(browser, ".limits")
+    for name in ("a.py", "b.py"):
+        (tmp_path / name).write_text("p1")
+    browser.find_element(By.ID, "files").send_keys(f"{tmp_path / 'a.py'}\n{tmp_path / 'b.py'}")
+    browser.find_element(By.ID, "upload-button").click()
+    assert text_of(browser, "#upload-error") == "2 files chosen; the limit is 1."
+    with ctx.sessions() as s:
+        assert s.query(Submission).count() == 0  # refused in the page: nothing was sent
+    assert upload(client, world, "alice").status_code == 201
+    picker = browser.find_element(By.ID, "files")
+    picker.clear()
+    picker.send_keys(str(tmp_path / "a.py"))
+    browser.find_element(By.ID, "upload-button").click()  # 429 from the API, in its words
+    wait_text(browser, "#upload-error", "submitted too recently: wait")
+    assert "minimum interval 600 s" in text_of(browser, "#upload-error")
+
+
 def test_a_late_regraded_submission_shows_the_penalty_and_what_changed(
         browser: Any, live_server: str, world: World, ctx: Context, broker: RecordingBroker,
         settings: Settings, client: TestClient) -> None:
