@@ -40,7 +40,8 @@ class _Api(FastAPI):
     too_large = "the request body is too large"
 
     def build_middleware_stack(self) -> Any:
-        return JsonBodyTooLarge(super().build_middleware_stack(), self.too_large)
+        return JsonBodyTooLarge(super().build_middleware_stack(), self.too_large,
+                                is_page=web.is_page_path)
 
 
 def _snake(name: str) -> str:

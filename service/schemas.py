@@ -308,6 +308,8 @@ class SubmissionOut(LateFields):
     user_id: int
     attempt: int
     status: Literal["queued", "running", "graded", "error"]
+    queue_position: int | None = Field(
+        None, description="while queued: 1 when a worker takes it next, 2 with one ahead, ...")
     error: str | None = None
     error_kind: Literal["infrastructure"] | None = Field(
         None, description="infrastructure: the grader, not the code, failed; a regrade helps")

@@ -22,6 +22,7 @@ from service.services.gradebook import (
     standings_of,
 )
 from service.services.policy import window
+from service.services.queue import queue_position
 
 HIDDEN = S.CheckOut(name="hidden", key="hidden", status="hidden", message="", hidden=True)
 
@@ -110,6 +111,7 @@ def submission_out(session: Session, sub: Submission, *, staff: bool, now: datet
     return S.SubmissionOut(
         id=sub.id, assignment_id=sub.assignment_id, user_id=sub.user_id, attempt=sub.attempt,
         status=sub.status, error=sub.error_message,  # type: ignore[arg-type]
+        queue_position=queue_position(session, sub.id) if sub.status == "queued" else None,
         error_kind=sub.error_kind,  # type: ignore[arg-type]
         submitted_at=S.local(sub.submitted_at, tz),  # type: ignore[arg-type]
         started_at=S.local(sub.started_at, tz), finished_at=S.local(sub.finished_at, tz),

@@ -40,6 +40,19 @@ def add_send(session: Session, job: GradingJob) -> Outbox:
     return row
 
 
+def queue_position(session: Session, submission_id: int) -> int | None:
+    """1 for the next job a worker takes: how many queued jobs of its queue are ahead of this
+    submission's first queued job, plus one; None when none of its jobs is waiting."""
+    mine = session.execute(select(GradingJob.id, GradingJob.queue).where(
+        GradingJob.submission_id == submission_id, GradingJob.status == "queued")
+        .order_by(GradingJob.id).limit(1)).first()
+    if mine is None:
+        return None
+    ahead = session.scalar(select(func.count()).select_from(GradingJob).where(
+        GradingJob.queue == mine.queue, GradingJob.status == "queued", GradingJob.id < mine.id))
+    return int(ahead or 0) + 1
+
+
 def relay(ctx: Context, limit: int = 100) -> int:
     """Send pending outbox rows; stops at the first broker failure and leaves the rest."""
     if ctx.broker is None:

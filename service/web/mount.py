@@ -14,16 +14,20 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.web import account
+from service.web import account, student
 from service.web.render import HERE, render
 
 _NOT_PAGES = ("/api/", "/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json",
               "/static/")
 
 
+def is_page_path(path: str) -> bool:
+    """A path of a page (answered in HTML), not of the API (answered in JSON)."""
+    return not path.startswith(_NOT_PAGES)
+
+
 def is_page(request: Request) -> bool:
-    """A request for a page (answered in HTML), not for the API (answered in JSON)."""
-    return not request.url.path.startswith(_NOT_PAGES)
+    return is_page_path(request.url.path)
 
 
 def error_page(request: Request, status_code: int, message: Any,
@@ -46,7 +50,8 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 
 def install(app: FastAPI) -> None:
-    for router in (account.router,):
+    # student last: its /courses/{course_id} must not shadow fixed paths such as /courses/new
+    for router in (account.router, student.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

@@ -253,3 +253,16 @@ def test_regrade_cancels_the_pending_part_of_a_failed_run(
                         ("q", {"submission_id": sid, "part": "training"})])
     grade_all(ctx, broker)
     assert _results(ctx, sid) == ["m1", "p1", "p2", "t1"]
+
+
+def test_a_queued_submission_says_how_many_are_ahead_of_it(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    first = upload(client, world, "alice").json()
+    second = upload(client, world, "bob").json()
+    assert (first["queue_position"], second["queue_position"]) == (1, 2)
+    process_job(ctx, first["id"], broker.sent[0][1]["part"])
+    seen = client.get(f"/api/v1/submissions/{second['id']}", headers=world.h("bob")).json()
+    assert seen["queue_position"] == 1
+    grade_all(ctx, broker)
+    done = client.get(f"/api/v1/submissions/{second['id']}", headers=world.h("bob")).json()
+    assert done["status"] == "graded" and done["queue_position"] is None

@@ -65,8 +65,11 @@ def screenshots(browser, name: str) -> list[Path]:
     paths = []
     for label, (width, height) in WIDTHS.items():
         browser.set_window_size(width, height)
-        full = browser.execute_script("return document.documentElement.scrollHeight")
-        browser.set_window_size(width, min(max(height, full + 120), 4000))
+        # the window's own frame (about 140 px in headless chromium) is not page: add it
+        full, frame = browser.execute_script(
+            "return [document.documentElement.scrollHeight,"
+            " window.outerHeight - window.innerHeight]")
+        browser.set_window_size(width, min(max(height, full + frame), 4000))
         path = SCREENSHOTS / f"{name}-{label}.png"
         browser.save_screenshot(str(path))
         paths.append(path)
