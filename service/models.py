@@ -316,7 +316,9 @@ class Outbox(Base):
 
 class ProblemResult(Base):
     __tablename__ = "problem_results"
-    __table_args__ = (UniqueConstraint("run_id", "problem_id"),)
+    # The job planner reads a problem's latest timings (service/services/durations.py).
+    __table_args__ = (UniqueConstraint("run_id", "problem_id"),
+                      Index("ix_problem_results_problem_id_id", "problem_id", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("grading_runs.id", ondelete="CASCADE"))

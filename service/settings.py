@@ -43,10 +43,23 @@ class Settings(BaseSettings):
     sandbox: bool = True
     # Sandboxes each worker process keeps started ahead of the next submission (0: none).
     warm_sandboxes: int = 1
+    # Pooled sandboxes also pre-import the heavy libraries (matplotlib, scipy, scikit-learn,
+    # torch...) that recent uploads imported more than once (graders/sandbox/pool.py).
+    warm_adaptive: bool = True
+    # Pooled sandboxes are forked from a template that paid the imports once per worker
+    # process (graders/sandbox/forkserver.py); false: each is started by bubblewrap.
+    fork_server: bool = True
     # The trusted grading process (not the sandbox) may use this much memory; past it the job
     # ends as a grader-limit error and the worker carries on. 0: grade in the worker itself.
     grader_memory_limit_mb: int = Field(3072, ge=0)
     split_training: bool = True
+    # Training problems get a job of their own only when their recent measured time is longer
+    # than this: a second job loads the submission a second time, which costs more than a
+    # short training run. With nothing measured yet they are split.
+    split_training_over_s: float = Field(10.0, ge=0)
+    # Workers announce each committed result (over Redis pub/sub, or in-process when
+    # embedded) so the live pages and long polls answer at once instead of on their timer.
+    live_announce: bool = True
     lease_seconds: float = 60.0
     max_tries: int = 3
     resend_after_seconds: float = 300.0

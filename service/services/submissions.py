@@ -7,7 +7,7 @@ import secrets
 import uuid
 from typing import BinaryIO
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from service.models import (
     User,
     utcnow,
 )
+from service.services.durations import worth_a_job_of_their_own
 from service.services.errors import Conflict
 from service.services.policy import check_can_submit
 from service.services.queue import add_send, relay
@@ -30,15 +31,22 @@ from service.services.queue import add_send, relay
 log = logging.getLogger("dlgrade.submissions")
 
 
-def plan_jobs(ctx: Context, slug: str, *, bulk: bool) -> list[tuple[str, str, list[str]]]:
-    """(part, queue, problems): training problems on their own queue, bulk regrades on theirs."""
+def plan_jobs(ctx: Context, session: Session, slug: str, *,
+              bulk: bool) -> list[tuple[str, str, list[str]]]:
+    """(part, queue, problems): long training problems on their own queue, bulk regrades on theirs.
+
+    Splitting lets the quick problems' results arrive without waiting for training,
+    but the second job loads the submission again; so training that recently took
+    less than ``split_training_over_s`` stays in the one job.
+    """
     s = ctx.settings
     problems = ctx.grader.assignment(slug).problems
     quick = [p.id for p in problems if not p.training]
     slow = [p.id for p in problems if p.training]
     if bulk:
         return [("all", s.queue("regrade"), quick + slow)]
-    if s.split_training and quick and slow:
+    if (s.split_training and quick and slow
+            and worth_a_job_of_their_own(session, slug, slow, s.split_training_over_s)):
         return [("quick", s.queue("grading"), quick), ("training", s.queue("training"), slow)]
     return [("all", s.queue("training") if not quick else s.queue("grading"), quick + slow)]
 
@@ -65,7 +73,7 @@ def enqueue_run(session: Session, ctx: Context, sub: Submission, *, reason: str 
                      previous_run_id=previous.id if previous is not None else None)
     session.add(run)
     session.flush()
-    for part, queue, problems in plan_jobs(ctx, sub.assignment.slug, bulk=bulk):
+    for part, queue, problems in plan_jobs(ctx, session, sub.assignment.slug, bulk=bulk):
         job = GradingJob(run_id=run.id, submission_id=sub.id, part=part, queue=queue,
                          problems=problems, status="queued", tries=0, sends=0)
         session.add(job)
@@ -131,3 +139,11 @@ def regrade(ctx: Context, session: Session, sub: Submission, *, by: User, reason
                        code="grading_in_progress")
     return enqueue_run(session, ctx, sub, reason=reason, requested_by=by.id, bulk=bulk,
                        new_seed=new_seed)
+
+
+def status_counts(session: Session, assignment_id: int) -> dict[str, int]:
+    """How many of an assignment's submissions are queued, running, graded, in error: a
+    regrade's progress."""
+    rows = session.execute(select(Submission.status, func.count()).where(
+        Submission.assignment_id == assignment_id).group_by(Submission.status))
+    return {status: n for status, n in rows}

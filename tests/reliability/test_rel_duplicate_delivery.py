@@ -50,7 +50,9 @@ def test_every_task_delivered_three_times_is_graded_once(make_stack: StackFactor
                                                          tmp_path: Path) -> None:
     log = tmp_path / "graded.log"
     stack = make_stack(env={"FAKE_GRADER_SLEEP": "0.05", "FAKE_GRADER_LOG": str(log),
-                            "DLGRADE_RESEND_AFTER_SECONDS": "600"})  # no re-sends of its own
+                            "DLGRADE_RESEND_AFTER_SECONDS": "600",  # no re-sends of its own
+                            # both queues raced: training always in a job of its own
+                            "DLGRADE_SPLIT_TRAINING_OVER_S": "0"})
     stack.start_api()
     for _ in range(2):
         stack.start_worker()

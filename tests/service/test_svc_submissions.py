@@ -328,3 +328,50 @@ def test_results_list_problems_in_the_assignments_order_not_the_order_saved(
     st = client.get(f"/api/v1/assignments/{world.ids['a1']}/statistics",
                     headers=world.h("inst_a")).json()
     assert [p["id"] for p in st["problems"]] == ["p1", "p2", "m1", "t1"]
+
+
+def _parts(broker: RecordingBroker) -> list[tuple[str, str]]:
+    return sorted((q.split(".")[-1], p["part"]) for q, p in broker.sent)
+
+
+def _set_training_time(ctx: Context, seconds: float) -> None:
+    with ctx.sessions() as s, s.begin():
+        for r in s.scalars(select(ProblemResult).where(ProblemResult.problem_id == "t1")):
+            r.duration_s = seconds
+
+
+def test_short_training_is_graded_in_the_same_job_once_it_has_been_measured(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    """A second job would load the submission a second time: not worth it for a short run."""
+    upload(client, world, "alice", content="p1 p2 t1")
+    assert _parts(broker) == [("grading", "quick"), ("training", "training")]  # unknown: split
+    grade_all(ctx, broker)
+    _set_training_time(ctx, 1.5)
+
+    calls = ctx.grader.calls  # type: ignore[attr-defined]
+    sid = upload(client, world, "bob", content="p1 p2 t1").json()["id"]
+    assert _parts(broker) == [("grading", "all")]
+    assert grade_all(ctx, broker) == ["graded"]
+    assert ctx.grader.calls == calls + 1  # type: ignore[attr-defined]  # one load
+    res = client.get(f"/api/v1/submissions/{sid}", headers=world.h("bob")).json()
+    assert [(p["id"], p["status"]) for p in res["problems"]] == [
+        ("p1", "passed"), ("p2", "partial"), ("m1", "manual"), ("t1", "passed")]
+
+
+def test_long_training_keeps_a_job_of_its_own(client: TestClient, world: World, ctx: Context,
+                                              broker: RecordingBroker) -> None:
+    upload(client, world, "alice", content="p1 p2 t1")
+    grade_all(ctx, broker)
+    _set_training_time(ctx, ctx.settings.split_training_over_s + 1)
+    upload(client, world, "bob", content="p1 p2 t1")
+    assert _parts(broker) == [("grading", "quick"), ("training", "training")]
+
+
+def test_split_threshold_zero_always_splits(client: TestClient, world: World, ctx: Context,
+                                            broker: RecordingBroker) -> None:
+    ctx.settings.split_training_over_s = 0
+    upload(client, world, "alice", content="p1 p2 t1")
+    grade_all(ctx, broker)
+    _set_training_time(ctx, 0.0)
+    upload(client, world, "bob", content="p1 p2 t1")
+    assert _parts(broker) == [("grading", "quick"), ("training", "training")]
