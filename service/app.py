@@ -65,12 +65,14 @@ def create_app(settings: Settings, *, broker: Broker | None = None,
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         sweeper = None
+        ctx.changes.listen()  # workers' announcements wake the live pages and long polls
         if isinstance(ctx.broker, LocalBroker):
             ctx.broker.start()
             recover_local(ctx)  # whatever the previous run left queued or running
             sweeper = Sweeper(ctx, settings.sweep_interval_seconds)
             sweeper.start()
         yield
+        ctx.changes.close()
         if sweeper is not None:
             sweeper.stop()
         if isinstance(ctx.broker, LocalBroker):
@@ -97,46 +99,46 @@ def create_app(settings: Settings, *, broker: Broker | None = None,
 
     web.install(app)
 
+    def refuse(request: Request, status: int, code: str, message: str,
+               headers: dict[str, str] | None = None) -> Response:
+        """A page for a browser's page or form, the API's JSON for everyone else."""
+        if web.is_page(request):
+            return web.error_page(request, status, message, headers)
+        return JSONResponse({"detail": {"code": code, "message": message}},
+                            status_code=status, headers=headers)
+
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError) -> Response:
-        if web.is_page(request):
-            return web.error_page(request, exc.status, exc.message, exc.headers)
-        return JSONResponse({"detail": {"code": exc.code, "message": exc.message}},
-                            status_code=exc.status, headers=exc.headers)
+        return refuse(request, exc.status, exc.code, exc.message, exc.headers)
 
     @app.exception_handler(OperationalError)
-    async def _database_down(_: Request, exc: OperationalError) -> JSONResponse:
+    async def _database_down(request: Request, exc: OperationalError) -> Response:
         """The database is unreachable or restarting: the client should try again shortly."""
         log.error("database unavailable in a request: %s", type(exc.orig).__name__)
-        return JSONResponse({"detail": {"code": "database_unavailable",
-                                        "message": "the database is unavailable right now; "
-                                                   "please try again shortly"}},
-                            status_code=503, headers={"Retry-After": "5"})
+        return refuse(request, 503, "database_unavailable",
+                      "the database is unavailable right now; please try again shortly",
+                      {"Retry-After": "5"})
 
     @app.exception_handler(IntegrityError)
-    async def _raced(_: Request, exc: IntegrityError) -> JSONResponse:
+    async def _raced(request: Request, exc: IntegrityError) -> Response:
         """A uniqueness check passed, then a concurrent request stored the same thing first."""
         log.info("integrity conflict in a request: %s", type(exc.orig).__name__)
-        return JSONResponse({"detail": {"code": "conflict", "message": (
-            "another request stored the same thing at the same moment; reload and try again")}},
-            status_code=409)
+        return refuse(request, 409, "conflict",
+                      "another request stored the same thing at the same moment; reload and "
+                      "try again")
 
     @app.exception_handler(DataError)
-    async def _bad_value(_: Request, exc: DataError) -> JSONResponse:
+    async def _bad_value(request: Request, exc: DataError) -> Response:
         """A value the database cannot hold (an id past its integer range): the client's."""
         reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
-        return JSONResponse({"detail": {"code": "invalid_value",
-                                        "message": f"a value in the request is invalid: {reason}"}},
-                            status_code=422)
+        return refuse(request, 422, "invalid_value", f"a value in the request is invalid: {reason}")
 
     @app.exception_handler(DlgradeError)
-    async def _engine_error(_: Request, exc: DlgradeError) -> JSONResponse:
+    async def _engine_error(request: Request, exc: DlgradeError) -> Response:
         if isinstance(exc, SubmissionError):  # the upload's fault, said to the student
-            return JSONResponse({"detail": {"code": _snake(type(exc).__name__),
-                                            "message": str(exc)}}, status_code=422)
+            return refuse(request, 422, _snake(type(exc).__name__), str(exc))
         log.error("engine error in a request", exc_info=exc)
-        return JSONResponse({"detail": {"code": type(exc).__name__, "message": str(exc)}},
-                            status_code=503)
+        return refuse(request, 503, type(exc).__name__, str(exc))
 
     return app
 

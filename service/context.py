@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.db import make_engine, make_sessionmaker
 from service.grading import Grader, load_grader
+from service.services.changes import Changes
 from service.settings import Settings
 
 if TYPE_CHECKING:
@@ -24,8 +25,10 @@ class Context:
     grader: Grader
     broker: Broker | None = None
     secret: str = field(default="", repr=False)
+    changes: Changes = field(default_factory=Changes)
 
     def close(self) -> None:
+        self.changes.close()
         self.engine.dispose()
 
 
@@ -34,4 +37,6 @@ def build_context(settings: Settings, *, broker: Broker | None = None,
     engine = make_engine(settings.db_url)
     return Context(settings=settings, engine=engine, sessions=make_sessionmaker(engine),
                    grader=grader or load_grader(settings), broker=broker,
-                   secret=settings.resolved_secret())
+                   secret=settings.resolved_secret(),
+                   changes=Changes(settings.redis_url, settings.queue("changes"),
+                                   enabled=settings.live_announce))

@@ -100,3 +100,27 @@ def submission_paths(settings: Settings, sub: Submission) -> list[Path]:
 
 def file_path(settings: Settings, sub: Submission, name: str) -> Path:
     return settings.submissions_dir / sub.storage_key / check_name(name)
+
+
+# What a download is served as, by our own table of extensions: never the type the
+# student's browser claimed at upload (``text/html`` would make a page of our origin).
+DOWNLOAD_TYPES = {".py": "text/plain; charset=utf-8", ".txt": "text/plain; charset=utf-8",
+                  ".md": "text/plain; charset=utf-8", ".csv": "text/plain; charset=utf-8",
+                  ".ipynb": "application/json", ".json": "application/json",
+                  ".zip": "application/zip"}
+DOWNLOAD_HEADERS = {"X-Content-Type-Options": "nosniff",
+                    "Content-Security-Policy": "sandbox; default-src 'none'"}
+
+
+def download_type(name: str) -> str:
+    return DOWNLOAD_TYPES.get(Path(name).suffix.lower(), "application/octet-stream")
+
+
+def text_preview(path: Path, limit: int) -> str | None:
+    """The file as text for a review page, cut at ``limit`` bytes; None if it is not text."""
+    with path.open("rb") as f:
+        head = f.read(limit + 1)
+    if b"\0" in head:
+        return None
+    text = head[:limit].decode("utf-8", errors="replace")
+    return text + "\n… (cut: the whole file is in the download)" if len(head) > limit else text

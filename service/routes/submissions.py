@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -19,8 +18,14 @@ from service.deps import DB, Ctx, SubmissionInstructor, SubmissionViewer
 from service.grading import known_slug, problem_order
 from service.models import ScoreAdjustment, Submission, utcnow
 from service.services import submissions as subs
+from service.services.changes import until_changed
 from service.services.queue import relay
 from service.views import submission_out
+
+# Re-reads on a timer as well as on each announcement (service/services/changes.py): a lost
+# announcement costs this much latency, and the queue position moves without one.
+WAIT_RECHECK_S = 0.25
+EVENTS_RECHECK_S = 0.5
 
 router = APIRouter(tags=["submissions"])
 FINAL = ("graded", "error")
@@ -61,12 +66,14 @@ async def wait_for_result(
     """
     sub_id, staff, status = sa.submission.id, sa.access.staff, sa.submission.status
     deadline = time.monotonic() + timeout
-    while True:
-        snap = await run_in_threadpool(_snapshot, ctx, sub_id, staff)
-        changed = not final and _changed(snap, status, known_problems)
-        if snap.status in FINAL or changed or time.monotonic() >= deadline:
-            return snap
-        await asyncio.sleep(0.25)
+    with ctx.changes.watch(sub_id) as announced:
+        while True:
+            announced.clear()
+            snap = await run_in_threadpool(_snapshot, ctx, sub_id, staff)
+            changed = not final and _changed(snap, status, known_problems)
+            if snap.status in FINAL or changed or time.monotonic() >= deadline:
+                return snap
+            await until_changed(announced, min(WAIT_RECHECK_S, deadline - time.monotonic()))
 
 
 @router.get("/submissions/{submission_id}/events",
@@ -80,15 +87,17 @@ async def submission_events(sa: SubmissionViewer, ctx: Ctx,
     async def stream() -> AsyncIterator[str]:
         last = ""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            snap = await run_in_threadpool(_snapshot, ctx, sub_id, staff)
-            body = snap.model_dump_json()
-            if body != last:
-                last = body
-                yield f"event: submission\ndata: {body}\n\n"
-            if snap.status in FINAL:
-                return
-            await asyncio.sleep(0.5)
+        with ctx.changes.watch(sub_id) as announced:
+            while time.monotonic() < deadline:
+                announced.clear()
+                snap = await run_in_threadpool(_snapshot, ctx, sub_id, staff)
+                body = snap.model_dump_json()
+                if body != last:
+                    last = body
+                    yield f"event: submission\ndata: {body}\n\n"
+                if snap.status in FINAL:
+                    return
+                await until_changed(announced, min(EVENTS_RECHECK_S, deadline - time.monotonic()))
         yield f"event: timeout\ndata: {json.dumps({'id': sub_id})}\n\n"
 
     return StreamingResponse(stream(), media_type="text/event-stream",
@@ -97,13 +106,16 @@ async def submission_events(sa: SubmissionViewer, ctx: Ctx,
 
 @router.get("/submissions/{submission_id}/files/{file_id}", response_class=FileResponse)
 def download_file(file_id: int, sa: SubmissionViewer, ctx: Ctx) -> FileResponse:
-    """One uploaded file, byte for byte, with its SHA-256 in ``X-Content-SHA256``."""
+    """One uploaded file, byte for byte, with its SHA-256 in ``X-Content-SHA256``: always a
+    download, typed by its extension (not by what the uploader claimed), never sniffed or
+    run as a page."""
     f = next((f for f in sa.submission.files if f.id == file_id), None)
     if f is None:
         raise HTTPException(404, f"no file {file_id} in submission {sa.submission.id}")
     return FileResponse(storage.file_path(ctx.settings, sa.submission, f.name),
-                        media_type=f.content_type, filename=f.name,
-                        headers={"X-Content-SHA256": f.sha256})
+                        media_type=storage.download_type(f.name), filename=f.name,
+                        content_disposition_type="attachment",
+                        headers={"X-Content-SHA256": f.sha256, **storage.DOWNLOAD_HEADERS})
 
 
 @router.post("/submissions/{submission_id}/regrade", response_model=S.SubmissionOut,

@@ -85,6 +85,7 @@ def claim(ctx: Context, submission_id: int, part: str, worker_id: str) -> Claim 
                 job.lease_expires_at is not None and job.lease_expires_at < now):
             fail_job(session, job, f"worker lost {job.tries} times (lease expired)")
             session.commit()
+            ctx.changes.announce(submission_id)
             return None
         res = session.execute(
             update(GradingJob)
@@ -105,7 +106,9 @@ def claim(ctx: Context, submission_id: int, part: str, worker_id: str) -> Claim 
         if sub.status == "queued":
             sub.status, sub.started_at = "running", sub.started_at or now
         session.commit()
-        return Claim(job.id, job.run_id, submission_id, token, list(job.problems or []))
+        taken = Claim(job.id, job.run_id, submission_id, token, list(job.problems or []))
+    ctx.changes.announce(submission_id)
+    return taken
 
 
 def _renew(session: Session, c: Claim, seconds: float) -> None:
@@ -171,6 +174,7 @@ def write_problem(ctx: Context, c: Claim, pr: EngineProblem, version: str, seed:
         except IntegrityError:
             session.rollback()
             return False
+    ctx.changes.announce(c.submission_id)
     log.info("problem graded", extra={"submission_id": c.submission_id,
                                       "problem": pr.id, "status": pr.status})
     return True
@@ -220,6 +224,7 @@ def complete(ctx: Context, c: Claim, version: str) -> bool:
             sub.current_run_id, sub.status, sub.finished_at = run.id, "graded", now
             sub.error_kind = sub.error_message = None
         session.commit()
+    ctx.changes.announce(c.submission_id)
     return True
 
 
@@ -312,10 +317,12 @@ def _give_back(ctx: Context, c: Claim, reason: str, what: str = "", retry: bool 
         if job.tries >= ctx.settings.max_tries or not retry:
             fail_job(session, job, reason, what)
             session.commit()
+            ctx.changes.announce(c.submission_id)
             return "error"
         job.status, job.lease_token, job.lease_owner = "queued", None, None
         add_send(session, job)
         session.commit()
+    ctx.changes.announce(c.submission_id)
     relay(ctx)
     return "retry"
 
