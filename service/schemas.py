@@ -26,6 +26,14 @@ def _plausible(dt: datetime) -> datetime:
 CourseTime = Annotated[datetime, AfterValidator(_plausible)]
 
 
+# Upper bounds for numbers a course sets: past them a value is a typo, and some (an
+# interval of 10^12 s) would overflow a date when applied, or the database's integers.
+MAX_LATE_DAYS = 365
+MAX_ATTEMPTS = 10_000
+MAX_INTERVAL_S = 7 * 86400
+MAX_ID = 2**31 - 1
+
+
 class Token(BaseModel):
     access_token: str
     token_type: str = "bearer"
@@ -89,7 +97,7 @@ class CourseCreate(BaseModel):
     code: str = Field(min_length=1, max_length=50)
     title: str = Field(min_length=1, max_length=200)
     timezone: str = "UTC"
-    late_day_budget: int = Field(0, ge=0)
+    late_day_budget: int = Field(0, ge=0, le=MAX_LATE_DAYS)
 
     _tz = field_validator("timezone")(_known_timezone)
 
@@ -99,7 +107,7 @@ class CourseUpdate(BaseModel):
 
     title: str | None = Field(None, min_length=1, max_length=200)
     timezone: str | None = None
-    late_day_budget: int | None = Field(None, ge=0)
+    late_day_budget: int | None = Field(None, ge=0, le=MAX_LATE_DAYS)
     archived: bool | None = None
 
     _tz = field_validator("timezone")(_known_timezone)
@@ -127,7 +135,8 @@ class MemberOut(BaseModel):
 
 class MemberUpdate(BaseModel):
     late_day_budget: int | None = Field(
-        ge=0, description="this student's own budget of late days; null restores the course's")
+        ge=0, le=MAX_LATE_DAYS,
+        description="this student's own budget of late days; null restores the course's")
 
 
 class EnrollIn(BaseModel):
@@ -157,8 +166,8 @@ class AssignmentBase(BaseModel):
     due_at: CourseTime
     last_accepted_at: CourseTime | None = None
     late_penalty_per_day: float = Field(0.0, ge=0, le=1)
-    max_submissions: int | None = Field(None, ge=1)
-    min_interval_seconds: int = Field(0, ge=0)
+    max_submissions: int | None = Field(None, ge=1, le=MAX_ATTEMPTS)
+    min_interval_seconds: int = Field(0, ge=0, le=MAX_INTERVAL_S)
     show_hidden_details: bool = False
     counts: Literal["best", "last"] = "best"
 
@@ -172,7 +181,7 @@ class AssignmentCreate(AssignmentBase):
 
 
 class AssignmentUpdate(BaseModel):
-    title: str | None = None
+    title: str | None = Field(None, min_length=1, max_length=200)
     bundle_version: str | None = Field(
         None, description="switch a bundle assignment to another ready version of its bundle; "
                           "existing results keep the version they were graded with until "
@@ -181,8 +190,8 @@ class AssignmentUpdate(BaseModel):
     due_at: CourseTime | None = None
     last_accepted_at: CourseTime | None = None
     late_penalty_per_day: float | None = Field(None, ge=0, le=1)
-    max_submissions: int | None = Field(None, ge=1)
-    min_interval_seconds: int | None = Field(None, ge=0)
+    max_submissions: int | None = Field(None, ge=1, le=MAX_ATTEMPTS)
+    min_interval_seconds: int | None = Field(None, ge=0, le=MAX_INTERVAL_S)
     show_hidden_details: bool | None = None
     counts: Literal["best", "last"] | None = None
 
@@ -212,7 +221,7 @@ class AssignmentOut(AssignmentBase):
 
 
 class ExtensionCreate(BaseModel):
-    user_id: int
+    user_id: int = Field(ge=1, le=MAX_ID)
     due_at: CourseTime
     reason: str = ""
 
@@ -226,7 +235,7 @@ class ExtensionOut(BaseModel):
 
 
 class ExtraAttemptsCreate(BaseModel):
-    user_id: int
+    user_id: int = Field(ge=1, le=MAX_ID)
     count: int = Field(ge=1, le=100)
     reason: str = ""
 

@@ -31,7 +31,7 @@ from service.models import (
 from service.services import bundles, extensions
 from service.services import submissions as subs
 from service.services.errors import Conflict
-from service.services.gradebook import standings_of, statistics_for
+from service.services.gradebook import Scored, standings_of, statistics_for
 from service.services.policy import days_late, window
 from service.services.queue import relay
 from service.services.workers import WorkerView, dataset_warnings
@@ -258,6 +258,8 @@ def list_submissions(
                            Query(alias="status")] = None,
         latest_only: bool = False,
         late: bool | None = None,
+        problem: Annotated[str | None, Query(
+            description="only graded submissions that lost points on this problem")] = None,
         limit: Limit = 100, offset: Offset = 0) -> list[S.SubmissionSummary]:
     """Submissions to this assignment by student and attempt, filtered, one page at a time:
     ``X-Total-Count`` says how many match; ``offset`` pages on."""
@@ -275,6 +277,9 @@ def list_submissions(
         dues = {u: window(session, aa.assignment, u).due_at for u in {s.user_id for s, _ in rows}}
         rows = [(s, email) for s, email in rows
                 if (days_late(s.submitted_at, dues[s.user_id]) > 0) == late]
+    if problem is not None:
+        every = scores_by_submission(session, aa.assignment.id)
+        rows = [(s, email) for s, email in rows if _lost_points(every, s.id, problem)]
     response.headers["X-Total-Count"] = str(len(rows))
     page = rows[offset:offset + limit]
     users = list({s.user_id for s, _ in page})
@@ -282,6 +287,15 @@ def list_submissions(
     standing = standings_of(session, aa.assignment.course, users)
     return [summary_out(session, s, standing[s.user_id], email, scores.get(s.id))
             for s, email in page]
+
+
+def _lost_points(scores: dict[int, Scored], submission_id: int, problem: str) -> bool:
+    sc = scores.get(submission_id)
+    p = next((p for p in sc.problems if p.problem_id == problem), None) if sc else None
+    if sc is None or p is None:
+        return False
+    adj = sc.adjusted.get(problem)
+    return (adj.points if adj else p.score) < p.max_score
 
 
 @router.get("/assignments/{assignment_id}/my-submissions",

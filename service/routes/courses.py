@@ -10,7 +10,8 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from service import schemas as S
-from service.deps import DB, CourseInstructor, CourseMember, CurrentUser, require_staff
+from service.deps import DB, CourseInstructor, CourseMember, Ctx, CurrentUser, require_staff
+from service.grading import problem_order
 from service.models import Course, Enrollment, User, utcnow
 from service.services import gradebook as book
 from service.services import roster as rosters
@@ -153,12 +154,16 @@ def gradebook_json(access: CourseInstructor, session: DB) -> S.Gradebook:
 
 @router.get("/courses/{course_id}/gradebook.csv", response_class=Response,
             responses={200: {"content": {"text/csv": {}}}})
-def gradebook_csv(access: CourseInstructor, session: DB) -> Response:
-    """One row per student: the counted score of each assignment after penalties, and the total."""
+def gradebook_csv(access: CourseInstructor, ctx: Ctx, session: DB) -> Response:
+    """One row per student: the counted score of each assignment after penalties, its
+    problems' points, days late and penalty, and the total. Cells that a spreadsheet would
+    read as a formula start with ``'``."""
     name = f"gradebook-{access.course.code}.csv"
     # HTTP headers are Latin-1: an ASCII fallback, and the real name per RFC 6266
     fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_"
                        for c in name)
     disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
-    return Response(book.gradebook_csv(session, access.course), media_type="text/csv",
+    orders = {a.id: problem_order(ctx.grader, a.slug)
+              for a in book.course_assignments(session, access.course)}
+    return Response(book.gradebook_csv(session, access.course, orders), media_type="text/csv",
                     headers={"Content-Disposition": disposition})

@@ -238,17 +238,58 @@ def gradebook(session: Session, course: Course) -> tuple[list[Assignment], list[
     return course_assignments(session, course), rows
 
 
-def gradebook_csv(session: Session, course: Course) -> str:
-    """One row per student: each assignment's counted score after penalties, and the total."""
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text(cell: str) -> str:
+    """A spreadsheet opens ``=HYPERLINK(...)`` in a student's name as a formula: a leading
+    quote keeps it text."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def problem_points(session: Session, assignments: list[Assignment]) -> dict[int, dict[str, float]]:
+    """Each graded submission's points per problem, people's scores applied."""
+    return {sc.submission.id: {p.problem_id: sc.adjusted[p.problem_id].points
+                               if p.problem_id in sc.adjusted else p.score
+                               for p in sc.problems}
+            for each in load_scored(session, [a.id for a in assignments]).values()
+            for sc in each}
+
+
+def gradebook_csv(session: Session, course: Course,
+                  orders: dict[int, Sequence[str]] | None = None) -> str:
+    """One row per student: each assignment's counted score after penalties, its problems'
+    points (``orders``: each assignment's problem ids), days late and penalty; the total."""
     assignments, rows = gradebook(session, course)
+    orders = orders or {}
+    points = problem_points(session, assignments) if orders else {}
     out = io.StringIO()
     w = csv.writer(out)
-    w.writerow(["email", "name", *[a.title for a in assignments], "total"])
+    header = ["email", "name"]
+    for a in assignments:
+        header += [a.title, *[f"{a.title}: {p}" for p in orders.get(a.id, ())],
+                   f"{a.title}: days late", f"{a.title}: penalty"]
+    w.writerow([as_text(h) for h in [*header, "total"]])
     for r in rows:
-        cells = [r.cells[a.id].score for a in assignments]
-        w.writerow([r.email, r.name, *["" if c is None else f"{c:g}" for c in cells],
-                    f"{r.total:g}"])
+        line = [r.email, r.name]
+        for a in assignments:
+            c = r.cells[a.id]
+            got = points.get(c.submission_id or 0, {})
+            line += ["" if c.score is None else f"{c.score:g}",
+                     *[f"{got[p]:g}" if p in got else "" for p in orders.get(a.id, ())],
+                     str(c.days_late), f"{c.penalty:g}"]
+        w.writerow([as_text(x) for x in [*line, f"{r.total:g}"]])
     return out.getvalue()
+
+
+def submissions_by_day(session: Session, a: Assignment) -> list[dict[str, int]]:
+    """How many submissions came in each day, counted from the assignment's due date (day 0
+    is the 24 hours after it, day -1 the 24 hours before)."""
+    counts: dict[int, int] = defaultdict(int)
+    for (at,) in session.execute(select(Submission.submitted_at)
+                                 .where(Submission.assignment_id == a.id)):
+        counts[int((at - a.due_at).total_seconds() // 86400)] += 1
+    return [{"day": d, "count": counts[d]} for d in sorted(counts)]
 
 
 def statistics_for(session: Session, a: Assignment, order: Sequence[str]) -> dict[str, object]:
@@ -301,4 +342,5 @@ def statistics_for(session: Session, a: Assignment, order: Sequence[str]) -> dic
                     "pass_rate": sum(v) / len(v), "n": len(v)}
                    for k, v in check_pass.items()],
         "median_grading_seconds": statistics.median(durations) if durations else None,
+        "submissions_by_day": submissions_by_day(session, a),
     }

@@ -22,6 +22,8 @@ class RosterResult:
     errors: list[str] = field(default_factory=list)
 
 
+MAX_EMAIL, MAX_NAME = 320, 200  # the users table's columns: longer aborts the whole import
+
 def import_roster(session: Session, course: Course, data: bytes) -> RosterResult:
     """Create missing accounts (with a one-time password to hand out) and enroll everyone.
 
@@ -46,13 +48,17 @@ def import_roster(session: Session, course: Course, data: bytes) -> RosterResult
     for lineno, raw in rows:
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
         email, role = row.get("email", "").lower(), row.get("role") or "student"
-        if "@" not in email:
-            out.errors.append(f"line {lineno}: {email!r} is not an email address")
+        name = row.get("name", "")
+        if "@" not in email or len(email) > MAX_EMAIL:
+            out.errors.append(f"line {lineno}: {email[:80]!r} is not an email address")
+            continue
+        if len(name) > MAX_NAME:
+            out.errors.append(f"line {lineno}: the name is longer than {MAX_NAME} characters")
             continue
         if role not in ("student", "instructor"):
             out.errors.append(f"line {lineno}: role {role!r} is not student or instructor")
             continue
-        _, password, new = enroll(session, course, email, row.get("name", ""), role)
+        _, password, new = enroll(session, course, email, name, role)
         if password is not None:
             out.created.append({"email": email, "initial_password": password})
         if new:

@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.web import account, student
+from service.web import account, staff_assignment, staff_course, staff_review, student
 from service.web.render import HERE, render
 
 _NOT_PAGES = ("/api/", "/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json",
@@ -51,7 +51,8 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 def install(app: FastAPI) -> None:
     # student last: its /courses/{course_id} must not shadow fixed paths such as /courses/new
-    for router in (account.router, student.router):
+    for router in (account.router, staff_course.router, staff_assignment.router,
+                   staff_review.router, student.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

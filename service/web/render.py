@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from service.web import flash as web_flash
 from service.web import session as web_session
 
 HERE = Path(__file__).parent
@@ -32,11 +33,16 @@ def points(value: float | None) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+def field_time(dt: datetime | None, tz: str = "UTC") -> str:
+    """A date for a ``datetime-local`` field, in the course's zone (which the form reads)."""
+    return "" if dt is None else f"{dt.astimezone(ZoneInfo(tz)):%Y-%m-%dT%H:%M}"
+
+
 def size(n: int) -> str:
     return f"{n / 2**20:.0f} MB" if n >= 2**20 else f"{n / 2**10:.0f} kB"
 
 
-templates.env.filters.update(when=when, points=points, size=size)
+templates.env.filters.update(when=when, points=points, size=size, field_time=field_time)
 
 
 def csrf_token(request: Request) -> str:
@@ -47,7 +53,11 @@ def csrf_token(request: Request) -> str:
 
 
 def render(request: Request, name: str, status_code: int = 200, **values: Any) -> HTMLResponse:
-    """Fill ``name``; every template gets the request, the user (if any) and the CSRF token."""
+    """Fill ``name``; every template gets the request, the user (if any), the CSRF token and
+    the flash notice (said once)."""
     values.setdefault("user", getattr(request.state, "user", None))
-    return templates.TemplateResponse(
+    values.setdefault("flash", web_flash.take(request))
+    response = templates.TemplateResponse(
         request, name, {"csrf_token": csrf_token(request), **values}, status_code=status_code)
+    web_flash.forget(request, response)
+    return response

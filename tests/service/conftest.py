@@ -176,6 +176,11 @@ class World:
 
 @pytest.fixture
 def world(ctx: Context) -> World:
+    return make_world(ctx)
+
+
+def make_world(ctx: Context) -> World:
+    """Two courses with an instructor, students and an assignment each."""
     w = World(ctx)
     w.add_user("admin", "admin")
     for key in ("inst_a", "inst_b"):

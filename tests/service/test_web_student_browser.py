@@ -18,6 +18,7 @@ import pytest
 from conftest import RecordingBroker, World, upload
 from fastapi.testclient import TestClient
 from procs import ROOT, start_api, start_worker
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import update
@@ -52,6 +53,12 @@ def with_password(ctx: Context, world: World, who: str) -> str:
 
 
 def text_of(browser: Any, css: str) -> str:
+    """The element's text; live pages swap parts in, so one found may be gone when read."""
+    for _ in range(20):
+        try:
+            return browser.find_element(By.CSS_SELECTOR, css).text
+        except StaleElementReferenceException:
+            continue
     return browser.find_element(By.CSS_SELECTOR, css).text
 
 

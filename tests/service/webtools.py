@@ -22,7 +22,11 @@ def browser_login(browser, base: str, email: str, password: str, path: str = "/c
     assert "/login" in browser.current_url
     browser.find_element(By.NAME, "email").send_keys(email)
     browser.find_element(By.NAME, "password").send_keys(password)
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    submit = browser.find_element(By.CSS_SELECTOR, "form button[type=submit]")
+    submit.click()
+    # The log-in page itself is "complete" and its URL holds `next=/courses`: wait
+    # until it is gone, or a caller's wait for "/courses" passes before the answer.
+    WebDriverWait(browser, 10).until(EC.staleness_of(submit))
     WebDriverWait(browser, 10).until(
         lambda b: b.execute_script("return document.readyState") == "complete")
 
