@@ -1,3 +1,3 @@
 """dlgrade's grading engine: load a submission, run probes in a sandbox, score outside it."""
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"

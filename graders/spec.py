@@ -19,6 +19,7 @@ raised or hit a limit) counts the checks it never reached as not passed: give
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -76,6 +77,10 @@ class ProblemSpec:
     checks: int | None = None
     dataset: str | None = None
     description: str = ""
+
+
+# A bundle's problem ids go into the pages' URLs (a form's action): no '/', no '..'.
+PROBLEM_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 
 
 @dataclass
@@ -138,10 +143,16 @@ class Assignment:
     # -- declared problems: the checks are derived (graders/derive) ------------------------
 
     def function(self, name: str, *, points: float, tol: float = 1e-6, batch: str = "N",
+                 extra: tuple[ProblemFn, int] | None = None, hint: str = "",
                  **args: Any) -> None:
-        """A pure function, ``relu(x)``: ``hw.function("relu", points=1, x=("N", "D"))``."""
+        """A pure function, ``relu(x)``: ``hw.function("relu", points=1, x=("N", "D"))``.
+
+        ``extra=(generator, n)`` adds ``n`` hand-written checks (a problem generator's)
+        for what only this problem's contract says, such as the value at a kink;
+        ``hint`` is the course's words for a wrong value, said in the message."""
         from .derive import declare
-        declare.function(self, name, points=points, tol=tol, batch=batch, args=args)
+        declare.function(self, name, points=points, tol=tol, batch=batch, args=args,
+                         extra=extra, hint=hint)
 
     def loss(self, name: str, *, points: float, tol: float = 1e-6, batch: str = "N",
              **args: Any) -> None:
@@ -150,24 +161,40 @@ class Assignment:
         from .derive import declare
         declare.loss(self, name, points=points, tol=tol, batch=batch, args=args)
 
-    def layer(self, name: str, *, points: float, grads: str, tol: float = 1e-6,
-              batch: str = "N", **args: Any) -> None:
+    def layer(self, name: str, *, points: float | tuple[float, float], grads: str,
+              tol: float = 1e-6, batch: str = "N", via: Any = None,
+              cache: Callable[..., Any] | None = None, hints: dict[str, str] | None = None,
+              warn_dout: bool = False, extra: tuple[ProblemFn, int] | None = None,
+              **args: Any) -> None:
         """CS231n's pair ``out, cache = affine_forward(x, w, b)``, ``dx, dw, db =
         affine_backward(dout, cache)``: ``hw.layer("affine", points=3, grads="dx, dw, db",
-        x=("N", "D"), w=("D", "M"), b=("M",))``."""
+        x=("N", "D"), w=("D", "M"), b=("M",))``.
+
+        ``points=(forward, backward)`` grades the pair as two problems,
+        ``<name>_forward`` and ``<name>_backward`` (``name`` may be dotted,
+        ``"layers.affine"``, for a reference module's file); then ``cache(*inputs)``
+        is the handout's cache the backward uses when the student's forward raises,
+        ``via(student)`` reaches code not found by name alone, ``hints`` are the
+        course's words per returned value (``"out"``, ``"dx"``...), ``warn_dout``
+        makes a write into ``dout`` a warning, and ``extra`` goes with the forward."""
         from .derive import declare
-        declare.layer(self, name, points=points, grads=grads, tol=tol, batch=batch, args=args)
+        declare.layer(self, name, points=points, grads=grads, tol=tol, batch=batch, args=args,
+                      via=via, cache=cache, hints=hints, warn_dout=warn_dout, extra=extra)
 
     def module(self, cls: str, *, points: float, init: tuple[str | int, ...] = (),
                forward: dict[str, Any], params: dict[str, Any] | None = None,
                grads: dict[str, str] | None = None, backward: str = "dy",
-               step: str | None = None, tol: float = 1e-6, batch: str = "N") -> None:
+               step: str | None = None, tol: float = 1e-6, batch: str = "N",
+               extra: tuple[ProblemFn, int] | None = None,
+               hints: dict[str, str] | None = None) -> None:
         """A layer class: ``Linear(D, M)``, ``forward(x)``, ``backward(dy)`` returning dx and
-        leaving ``dW``, ``db`` on the layer, optionally ``step(lr)``."""
+        leaving ``dW``, ``db`` on the layer, optionally ``step(lr)``; ``extra`` as for
+        ``function`` (an initialisation the contract prescribes, say); ``hints`` the
+        course's words per value (``"out"``, ``"dx"``, a gradient, a stepped parameter)."""
         from .derive import declare
         declare.module(self, cls, points=points, init=init, forward=forward,
                        params=params or {}, grads=grads or {}, backward=backward, step=step,
-                       tol=tol, batch=batch)
+                       tol=tol, batch=batch, extra=extra, hints=hints)
 
     def step(self, name: str, *, points: float, config: dict[str, float], tol: float = 1e-6,
              **args: Any) -> None:
@@ -189,8 +216,12 @@ class Assignment:
         self._add(ProblemSpec(problem_id, float(points), manual=True, description=description))
 
     def _add(self, spec: ProblemSpec) -> None:
+        from .errors import SpecError
+        if not PROBLEM_ID.fullmatch(spec.id) or ".." in spec.id:
+            raise SpecError(
+                f"{self.slug}: problem id {spec.id!r}: use at most 64 letters, digits, '_', "
+                "'-' and single '.'; ids name the service's URLs and gradebook columns")
         if any(p.id == spec.id for p in self.problems):
-            from .errors import SpecError
             raise SpecError(f"{self.slug}: problem id {spec.id!r} declared twice")
         self.problems.append(spec)
 

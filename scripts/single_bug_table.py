@@ -16,11 +16,13 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from graders.assignments import registry
-from graders.engine import grade
-
+# This checkout's graders, not an installed copy (python puts scripts/ first on the path).
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from graders.assignments import registry  # noqa: E402
+from graders.engine import grade  # noqa: E402
+
 Case = tuple[str, str, list[Path]]  # name, bug, files
 
 

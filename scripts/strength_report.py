@@ -12,11 +12,14 @@ import sys
 import time
 from pathlib import Path
 
-from graders import __version__
-from graders.assignments import registry
-from graders.strength import check_assignment, solution_files, to_markdown
-
+# This checkout's graders, not an installed copy (python puts scripts/ first on the path).
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from graders import __version__  # noqa: E402
+from graders.assignments import registry  # noqa: E402
+from graders.strength import check_assignment, solution_files, to_markdown  # noqa: E402
+
 SEEDS = ("radboud-dl-a1", "ucla-c247-hw3", "nyu-dl-hw1")
 HEADER = """# Grader strength of the seed assignments
 

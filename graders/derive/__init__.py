@@ -6,6 +6,6 @@ the trusted side) supplies every expected value. See ``Assignment.function``,
 ``.layer``, ``.module``, ``.loss`` and ``.step`` in ``graders.spec``.
 """
 
-from .inputs import Arg, labels
+from .inputs import Arg, binary, labels
 
-__all__ = ["Arg", "labels"]
+__all__ = ["Arg", "binary", "labels"]

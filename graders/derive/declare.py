@@ -9,6 +9,7 @@ from ..errors import SpecError
 from .functions import function_checks, loss_checks
 from .inputs import Arg, as_arg
 from .layers import layer_checks, module_checks
+from .pairs import BACKWARD_CHECKS, FORWARD_CHECKS, pair_checks
 from .steps import step_checks
 from .training import training_checks
 
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
 
 # How many checks each family yields: a problem that stops half-way earns no points for
 # the checks it never reached.
+# Checks a declaration adds by hand: a generator like a problem's, and how many it yields.
+Extra = tuple[Callable[..., Any], int]
 FUNCTION_CHECKS, LOSS_CHECKS, LAYER_CHECKS, MODULE_CHECKS, STEP_CHECKS = 4, 6, 9, 10, 3
 
 
@@ -37,17 +40,34 @@ def _args(raw: Mapping[str, Arg | tuple[str | int, ...] | str]) -> dict[str, Arg
 
 
 def _register(assignment: Assignment, problem_id: str, points: float, needs: Sequence[str],
-              checks: int, func: Callable[..., Any], description: str) -> None:
+              checks: int, func: Callable[..., Any], description: str,
+              extra: Extra | None = None) -> None:
+    if extra is not None:
+        func, checks = _with_extra(func, extra), checks + extra[1]
     assignment.problem(problem_id, points=points, needs=list(needs), checks=checks)(func)
     assignment.get(problem_id).description = description
 
 
+def _with_extra(derived: Callable[..., Any], extra: Extra) -> Callable[..., Any]:
+    """The hand-written checks a declaration adds (``extra=(generator, how many checks)``),
+    before the derived ones: what only this problem's contract says, such as an
+    initialisation or the value at a kink."""
+    own = extra[0]
+
+    def problem(student: Any, ctx: Any) -> Any:
+        yield from own(student, ctx)
+        yield from derived(student, ctx)
+
+    problem.__doc__ = own.__doc__
+    return problem
+
+
 def function(assignment: Assignment, name: str, *, points: float, tol: float, batch: str,
-             args: Mapping[str, Any]) -> None:
+             args: Mapping[str, Any], extra: Extra | None = None, hint: str = "") -> None:
     ref = _reference(assignment, name)
-    func = function_checks(name, _args(args), ref, batch=batch, tol=tol)
+    func = function_checks(name, _args(args), ref, batch=batch, tol=tol, hint=hint)
     _register(assignment, name, points, [name], FUNCTION_CHECKS, func,
-              f"{name}: values at two batch sizes; inputs unchanged; repeatable.")
+              f"{name}: values at two batch sizes; inputs unchanged; repeatable.", extra)
 
 
 def loss(assignment: Assignment, name: str, *, points: float, tol: float, batch: str,
@@ -58,25 +78,60 @@ def loss(assignment: Assignment, name: str, *, points: float, tol: float, batch:
               f"{name}: loss and gradient, at two batch sizes, against finite differences.")
 
 
-def layer(assignment: Assignment, name: str, *, points: float, grads: str, tol: float,
-          batch: str, args: Mapping[str, Any]) -> None:
+def layer(assignment: Assignment, name: str, *, points: float | tuple[float, float],
+          grads: str, tol: float, batch: str, args: Mapping[str, Any], via: Any = None,
+          cache: Callable[..., Any] | None = None, hints: Mapping[str, str] | None = None,
+          warn_dout: bool = False, extra: Extra | None = None) -> None:
     fwd, bwd = f"{name}_forward", f"{name}_backward"
-    func = layer_checks(name, _args(args), [g.strip() for g in grads.split(",")],
+    names = [g.strip() for g in grads.split(",")]
+    if isinstance(points, tuple):
+        _pair(assignment, name, points, names, tol=tol, batch=batch, args=args, via=via,
+              cache=cache, hints=hints or {}, warn_dout=warn_dout, extra=extra)
+        return
+    if via is not None or cache is not None or hints or warn_dout or extra is not None:
+        raise SpecError(f"{assignment.slug}: {name}: via=, cache=, hints=, warn_dout= and "
+                        "extra= are for a pair graded as two problems (points=(fwd, bwd))")
+    func = layer_checks(name, _args(args), names,
                         _reference(assignment, fwd), _reference(assignment, bwd),
                         batch=batch, tol=tol)
     _register(assignment, name, points, [fwd, bwd], LAYER_CHECKS, func,
               f"{fwd}/{bwd}: values, gradients, upstream, caches and state over calls.")
 
 
+def _pair(assignment: Assignment, name: str, points: tuple[float, float], grads: list[str],
+          *, tol: float, batch: str, args: Mapping[str, Any], via: Any,
+          cache: Callable[..., Any] | None, hints: Mapping[str, str], warn_dout: bool,
+          extra: Extra | None) -> None:
+    """Two problems, ``<name>_forward`` and ``<name>_backward`` (graders/derive/pairs.py);
+    ``extra`` goes with the forward's."""
+    fwd, bwd = f"{name}_forward", f"{name}_backward"
+    if cache is None:
+        raise SpecError(f"{assignment.slug}: {name}: a pair graded as two problems needs "
+                        "cache=, the handout's cache from the inputs, for a forward that raises")
+    forward, backward = pair_checks(
+        name, _args(args), grads, _reference(assignment, fwd), _reference(assignment, bwd),
+        batch=batch, tol=tol, via=via, cache=cache, hints=hints, warn_dout=warn_dout)
+    short_f, short_b = fwd.rsplit(".", 1)[-1], bwd.rsplit(".", 1)[-1]
+    needs = ([short_f], [short_f, short_b]) if via is None else ((), ())
+    _register(assignment, fwd, points[0], needs[0], FORWARD_CHECKS, forward,
+              f"{short_f}: values at two batch sizes; inputs unchanged.", extra)
+    _register(assignment, bwd, points[1], needs[1], BACKWARD_CHECKS, backward,
+              f"{short_b}: values at two batch sizes and on an earlier cache, finite "
+              f"differences of the reference {short_f}, dout used, repeatable, dout and the "
+              "cache unchanged.")
+
+
 def module(assignment: Assignment, cls: str, *, points: float, init: Sequence[str | int],
            forward: Mapping[str, Any], params: Mapping[str, Any], grads: Mapping[str, str],
-           backward: str, step: str | None, tol: float, batch: str) -> None:
+           backward: str, step: str | None, tol: float, batch: str,
+           extra: Extra | None = None, hints: Mapping[str, str] | None = None) -> None:
     func = module_checks(cls, init, _args(forward), _args(params), grads,
                          [a.strip() for a in backward.split(",")],
-                         _reference(assignment, cls), step=step, batch=batch, tol=tol)
+                         _reference(assignment, cls), step=step, batch=batch, tol=tol,
+                         hints=hints)
     _register(assignment, cls, points, [cls], MODULE_CHECKS + (2 if step else 0), func,
               f"{cls}: forward, backward, parameter gradients, state over calls"
-              + (f", two {step}s." if step else "."))
+              + (f", two {step}s." if step else "."), extra)
 
 
 def step(assignment: Assignment, name: str, *, points: float, config: Mapping[str, float],

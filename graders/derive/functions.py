@@ -8,7 +8,16 @@ from typing import Any
 from ..engine.proxy import Student
 from ..results import CheckResult
 from ..spec import Context
-from .common import copies, gradient, same_as, twice, unpack, untouched
+from .common import (
+    as_expected,
+    copies,
+    gradient,
+    same_as,
+    twice,
+    unless_mutated,
+    unpack,
+    untouched,
+)
 from .inputs import Arg, draw, draw_dims, symbols
 
 Checks = Iterator[CheckResult]
@@ -22,26 +31,43 @@ def _call(student: Student, name: str, values: Mapping[str, Any]) -> tuple[Any, 
     return student.call_watching_args(name, *values.values())
 
 
+def _sent(args: Mapping[str, Arg], values: Mapping[str, Any], after: list[Any]
+          ) -> Iterator[tuple[str, Any, Any]]:
+    """(what, as sent, as read back after the call) for each input."""
+    return ((f"its input {a}", values[a], v) for a, v in zip(args, after, strict=True))
+
+
 def function_checks(name: str, args: Mapping[str, Arg], reference: Callable[..., Any], *,
-                    batch: str, tol: float) -> Callable[[Student, Context], Checks]:
-    """Values at two sizes, inputs left alone, the same answer twice."""
+                    batch: str, tol: float, hint: str = ""
+                    ) -> Callable[[Student, Context], Checks]:
+    """Values at two sizes, inputs left alone, the same answer twice. A value computed
+    by code that writes into its inputs fails too (``unless_mutated``)."""
     call = _signature(name, args)
+    unchanged = f"{call} leaves its inputs unchanged"
 
     def problem(student: Student, ctx: Context) -> Checks:
         dims = draw_dims(symbols(args), ctx.rng)
         x = draw(args, dims, ctx.rng)
         got, after = _call(student, name, x)
-        yield same_as(call, {"value": got}, {"value": reference(**copies(x))}, tol=tol)
+        want = reference(**copies(x))
+        mutated = untouched(unchanged, _sent(args, x, after))
+        yield unless_mutated(mutated, same_as(call, {"value": got}, {"value": want}, tol=tol,
+                                              hints={"value": hint}))
+        first = as_expected(f"{call} called twice", {"value": got}, {"value": want})
+        del got, after  # a huge reply is not kept while the next calls run
         other = draw_dims(symbols(args), ctx.rng, keep={k: v for k, v in dims.items()
                                                          if k != batch})
         x2 = draw(args, other, ctx.rng)
-        got2, _ = _call(student, name, x2)
-        yield same_as(f"{call} at a second batch size", {"value": got2},
-                      {"value": reference(**copies(x2))}, tol=tol)
-        yield untouched(f"{call} leaves its inputs unchanged",
-                        zip(args, x.values(), after, strict=True))
+        got2, after2 = _call(student, name, x2)
+        second = unless_mutated(
+            untouched(unchanged, _sent(args, x2, after2)),
+            same_as(f"{call} at a second batch size", {"value": got2},
+                    {"value": reference(**copies(x2))}, tol=tol, hints={"value": hint}))
+        del got2, after2
+        yield second
+        yield mutated
         again, _ = _call(student, name, x)
-        yield twice(f"{call} called twice", {"value": again}, {"value": got})
+        yield twice(f"{call} called twice", {"value": again}, first)
 
     return problem
 
@@ -60,7 +86,10 @@ def loss_checks(name: str, args: Mapping[str, Arg], reference: Callable[..., Any
         got_raw, after = _call(student, name, x)
         got = unpack(call, got_raw, returns)
         want = dict(zip(returns, reference(**copies(x)), strict=True))
-        yield same_as(f"{call} → loss", {"loss": got["loss"]}, {"loss": want["loss"]}, tol=tol)
+        mutated = untouched(f"{call} leaves its inputs unchanged",
+                            _sent(args, x, after))
+        yield unless_mutated(mutated, same_as(f"{call} → loss", {"loss": got["loss"]},
+                                              {"loss": want["loss"]}, tol=tol))
         yield same_as(f"{call} → {returns[1]}", {returns[1]: got[returns[1]]},
                       {returns[1]: want[returns[1]]}, tol=tol)
         other = draw_dims(symbols(args), ctx.rng, keep={k: v for k, v in dims.items()
@@ -82,7 +111,6 @@ def loss_checks(name: str, args: Mapping[str, Arg], reference: Callable[..., Any
                        supporting=False)
         yield gradient(f"{call} → {returns[1]} against finite differences of your loss",
                        own_loss, at, {first: got[returns[1]]}, ctx.rng, supporting=True)
-        yield untouched(f"{call} leaves its inputs unchanged",
-                        zip(args, x.values(), after, strict=True))
+        yield mutated
 
     return problem

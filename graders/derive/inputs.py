@@ -2,6 +2,8 @@
 
 ``("N", "D")`` names dimensions; every name gets its own size, distinct from
 the others (primes), so a transpose or a wrong axis cannot pass by accident.
+A product, ``"D1*D2"``, is the size of those dimensions flattened: ``x`` of
+shape ``("N", "D1", "D2")`` against ``w`` of shape ``("D1*D2", "M")``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ Shape = tuple[Dim, ...]
 class Arg:
     """One array argument: its symbolic shape and where its values lie.
 
-    ``dist="labels"`` draws integer class labels in ``[0, classes)``;
+    ``dist="labels"`` draws integer class labels in ``[0, classes)``; ``dist="binary"``
+    draws targets 0.0 or 1.0 (a binary cross-entropy's ``y``);
     ``kinks`` keeps values at least ``margin`` away from points where the
     function is not differentiable (ReLU's 0), so finite differences are exact.
     """
@@ -31,19 +34,24 @@ class Arg:
     shape: Shape
     low: float = -1.0
     high: float = 1.0
-    dist: Literal["normal", "uniform", "labels"] = "normal"
+    dist: Literal["normal", "uniform", "labels", "binary"] = "normal"
     classes: str | None = None
     kinks: tuple[float, ...] = ()
     margin: float = 0.05
 
     @property
     def differentiable(self) -> bool:
-        return self.dist != "labels"
+        return self.dist not in ("labels", "binary")
 
 
 def labels(classes: str, shape: Shape = ("N",)) -> Arg:
     """Integer class labels, one per row: ``labels("C")``."""
     return Arg(shape, dist="labels", classes=classes)
+
+
+def binary(shape: Shape = ("N",)) -> Arg:
+    """Targets 0.0 or 1.0, one per entry of ``shape``: ``binary(("N", "D"))``."""
+    return Arg(shape, dist="binary")
 
 
 def as_arg(value: Arg | Shape | str, name: str) -> Arg:
@@ -61,8 +69,9 @@ def symbols(args: Mapping[str, Arg]) -> list[str]:
     seen: list[str] = []
     for arg in args.values():
         for d in (*arg.shape, *( (arg.classes,) if arg.classes else ())):
-            if isinstance(d, str) and d not in seen:
-                seen.append(d)
+            for part in d.split("*") if isinstance(d, str) else ():
+                if part not in seen:
+                    seen.append(part)
     return seen
 
 
@@ -80,7 +89,8 @@ def draw_dims(names: list[str], rng: np.random.Generator,
 
 
 def concrete(shape: Shape, dims: Mapping[str, int]) -> tuple[int, ...]:
-    return tuple(dims[d] if isinstance(d, str) else int(d) for d in shape)
+    return tuple(int(np.prod([dims[p] for p in d.split("*")])) if isinstance(d, str)
+                 else int(d) for d in shape)
 
 
 def draw(args: Mapping[str, Arg], dims: Mapping[str, int],
@@ -91,6 +101,9 @@ def draw(args: Mapping[str, Arg], dims: Mapping[str, int],
         if arg.dist == "labels":
             assert arg.classes is not None
             out[name] = rng.integers(0, dims[arg.classes], size=size)
+            continue
+        if arg.dist == "binary":
+            out[name] = (rng.random(size) < 0.5).astype(np.float64)
             continue
         if arg.dist == "uniform":
             value = rng.uniform(arg.low, arg.high, size=size)

@@ -17,6 +17,7 @@ twice, and a second optimiser step.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -26,11 +27,13 @@ from ..engine.proxy import Remote, Student
 from ..results import CheckResult
 from ..spec import Context
 from .common import (
+    as_expected,
     copies,
     first_failure,
     gradient,
     same_as,
     twice,
+    unless_mutated,
     unpack,
     untouched,
     weighted_sum,
@@ -45,9 +48,12 @@ def _upstream(shape: tuple[int, ...], ctx: Context) -> np.ndarray:
 
 
 def _uses_upstream(name: str, at_dy: Mapping[str, Any], at_scaled: Mapping[str, Any],
-                   at_zero: Mapping[str, Any]) -> CheckResult:
-    scaled = scales_with_upstream(name, dict(at_dy), dict(at_scaled), -2.0)
-    return scaled if not scaled.ok else zero_upstream(name, dict(at_zero))
+                   at_zero: Mapping[str, Any], want: Mapping[str, Any]) -> CheckResult:
+    """Every gradient scales with the upstream one and is 0 at 0; replies are read no
+    larger than the reference's gradients allow."""
+    shapes = {k: np.shape(v) for k, v in want.items()}
+    scaled = scales_with_upstream(name, dict(at_dy), dict(at_scaled), -2.0, shapes=shapes)
+    return scaled if not scaled.ok else zero_upstream(name, dict(at_zero), shapes=shapes)
 
 
 # -- CS231n function pairs ---------------------------------------------------------------
@@ -115,9 +121,9 @@ def layer_checks(name: str, args: Mapping[str, Arg], grads: Sequence[str],
                        at, analytic, ctx.rng, supporting=True)
         yield _uses_upstream(f"{bwd} uses dout", got,
                              student_backward(student, -2.0 * dout, cache),
-                             student_backward(student, np.zeros_like(dout), cache))
+                             student_backward(student, np.zeros_like(dout), cache), want)
         again = student_backward(student, dout, cache)
-        yield twice(f"{bwd} called twice", again, got)
+        yield twice(f"{bwd} called twice", again, as_expected(f"{bwd} called twice", got, want))
         yield untouched(f"{fwd} and {bwd} leave their inputs unchanged", [
             *((f"its input {a}", x[a], v) for a, v in zip(args, after, strict=True)),
             ("its input dout", dout, after_b[0]), ("the cache", cache, after_b[1])])
@@ -146,7 +152,9 @@ def concrete_out(out_ref: Any, dims: Mapping[str, int], other: Mapping[str, int]
 def module_checks(cls: str, init: Sequence[str | int], forward_args: Mapping[str, Arg],
                   params: Mapping[str, Arg], grads: Mapping[str, str],
                   backward: Sequence[str], reference: type, *, step: str | None,
-                  batch: str, tol: float) -> Callable[[Student, Context], Checks]:
+                  batch: str, tol: float, hints: Mapping[str, str] | None = None
+                  ) -> Callable[[Student, Context], Checks]:
+    value = partial(same_as, hints=hints or {})  # the course's words for a wrong value
     upstream = [a for a in backward if a not in forward_args]
     if len(upstream) != 1:
         from ..errors import SpecError
@@ -168,6 +176,7 @@ def module_checks(cls: str, init: Sequence[str | int], forward_args: Mapping[str
         def __init__(self, student: Student, ctx: Context, dims: Mapping[str, int]) -> None:
             sizes = [dims[d] if isinstance(d, str) else d for d in init]
             self.remote: Remote = student.new(cls, *sizes)
+            self.backward_after: list[Any] = []  # backward's arguments, read back after it
             self.local = reference(*sizes)
             for name, value in draw(params, dims, ctx.rng).items():
                 self.remote.set(name, value)
@@ -180,7 +189,7 @@ def module_checks(cls: str, init: Sequence[str | int], forward_args: Mapping[str
         def backward(self, x: Mapping[str, Any], dy: np.ndarray,
                      local: bool = True) -> tuple[dict[str, Any], dict[str, Any] | None]:
             args = [dy if a == dy_name else x[a] for a in backward]
-            dx = self.remote.call("backward", *args)
+            dx, self.backward_after = self.remote.call_watching_args("backward", *args)
             got = {"dx": dx, **{g: self.remote.get(g) for g in grads.values()}}
             if not local:
                 return got, None
@@ -193,34 +202,55 @@ def module_checks(cls: str, init: Sequence[str | int], forward_args: Mapping[str
         x = draw(forward_args, dims, ctx.rng)
         out, out_ref, after = layer.forward(x)
         call = f"{fwd}({', '.join(forward_args)})"
-        yield same_as(call, {"out": out}, {"out": out_ref}, tol=tol)
+        unchanged = f"{fwd} leaves its inputs unchanged"
+
+        def mutated(x: Mapping[str, Any], after: Sequence[Any]) -> CheckResult:
+            return untouched(unchanged, ((f"its input {k}", x[k], v) for k, v in
+                                         zip(forward_args, after, strict=True)))
+
+        # A forward that writes into its input corrupts the caller's array: its values
+        # do not count (``unless_mutated``).
+        yield unless_mutated(mutated(x, after),
+                             value(call, {"out": out}, {"out": out_ref}, tol=tol))
         dy = _upstream(np.shape(out_ref), ctx)
         got, want = layer.backward(x, dy)
+        after_b = layer.backward_after
         assert want is not None
-        yield same_as(f"{bwd}({', '.join(backward)})", got, want, tol=tol)
-
-        other = draw_dims(all_symbols, ctx.rng, keep={k: v for k, v in dims.items()
-                                                       if k != batch})
-        x2 = draw(forward_args, other, ctx.rng)
-        out2, out2_ref, _ = layer.forward(x2)
-        yield same_as(f"{fwd} at a second batch size", {"out": out2}, {"out": out2_ref},
-                      tol=tol)
+        yield value(f"{bwd}({', '.join(backward)})", got, want, tol=tol)
 
         # State: the backward after two forwards belongs to the last one (or to the input
         # it is given); two instances interleaved must not share anything. Same sizes, so a
         # stale input gives wrong values rather than a crash.
         layer.forward(x)
         x3 = draw(forward_args, dims, ctx.rng)
-        layer.forward(x3)
+        out3, out3_ref, _ = layer.forward(x3)
         got3, want3 = layer.backward(x3, dy)
         assert want3 is not None
-        yield same_as(f"{bwd} after a second {fwd}", got3, want3, tol=tol)
-        # Same sizes for both, so shared state gives wrong values rather than a crash.
+        yield value(f"{bwd} after a second {fwd}", {"out": out3, **got3},
+                      {"out": out3_ref, **want3}, tol=tol)
+        # Same sizes for both, so shared state gives wrong values rather than a crash; the
+        # forward outputs of both count, as state a forward keeps may spoil either.
         a, b = Pair(student, ctx, dims), Pair(student, ctx, dims)
-        a.forward(x)
-        b.forward(draw(forward_args, dims, ctx.rng))
+        out_a, out_a_ref, _ = a.forward(x)
+        out_b, out_b_ref, _ = b.forward(draw(forward_args, dims, ctx.rng))
         got_a, want_a = a.backward(x, dy)
-        yield same_as(f"{bwd} on two {cls} layers used in turn", got_a, want_a or {}, tol=tol)
+        yield value(f"{bwd} on two {cls} layers used in turn",
+                      {"out of the first": out_a, "out of the second": out_b, **got_a},
+                      {"out of the first": out_a_ref, "out of the second": out_b_ref,
+                       **(want_a or {})}, tol=tol)
+
+        # Last of the value checks: a stale input of another batch size raises here, after
+        # the state checks above have named the bug.
+        other = draw_dims(all_symbols, ctx.rng, keep={k: v for k, v in dims.items()
+                                                       if k != batch})
+        x2 = draw(forward_args, other, ctx.rng)
+        out2, out2_ref, after2 = layer.forward(x2)
+        dy2 = _upstream(np.shape(out2_ref), ctx)
+        got2, want2 = layer.backward(x2, dy2)
+        yield first_failure(f"{fwd} and {bwd} at a second batch size", [
+            unless_mutated(mutated(x2, after2), value(
+                f"{fwd} at a second batch size", {"out": out2}, {"out": out2_ref}, tol=tol)),
+            value(f"{bwd} at a second batch size", got2, want2 or {}, tol=tol)])
 
         p0 = {p: np.asarray(getattr(layer.local, p), dtype=np.float64).copy() for p in params}
         analytic = {wrt: got["dx"], **{p: got[grads[p]] for p in params}}
@@ -249,19 +279,23 @@ def module_checks(cls: str, init: Sequence[str | int], forward_args: Mapping[str
         again, _ = layer.backward(x, dy, local=False)
         scaled, _ = layer.backward(x, -2.0 * dy, local=False)
         zero, _ = layer.backward(x, np.zeros_like(dy), local=False)
-        yield twice(f"{bwd} called twice", again, got)
-        yield _uses_upstream(f"{bwd} uses {dy_name}", got, scaled, zero)
-        yield untouched(f"{fwd} leaves its inputs unchanged",
-                        ((f"its input {k}", x[k], v) for k, v in zip(forward_args, after,
-                                                                     strict=True)))
+        yield twice(f"{bwd} called twice", again, as_expected(f"{bwd} called twice", got, want))
+        yield _uses_upstream(f"{bwd} uses {dy_name}", got, scaled, zero, want)
+        sent = [dy if a == dy_name else x[a] for a in backward]
+        yield first_failure(f"{fwd} and {bwd} leave their inputs unchanged", [
+            mutated(x, after),
+            untouched(f"{bwd} leaves its inputs unchanged", (
+                (f"its input {a}", v, w) for a, v, w in zip(backward, sent, after_b,
+                                                             strict=True)))],
+            supporting=True)
         if step is not None:
-            yield from _steps(cls, layer, x, dy, ctx, step, params)
+            yield from _steps(cls, layer, x, dy, ctx, step, params, hints or {})
 
     return problem
 
 
 def _steps(cls: str, layer: Any, x: Mapping[str, Any], dy: np.ndarray, ctx: Context,
-           step: str, params: Mapping[str, Arg]) -> Checks:
+           step: str, params: Mapping[str, Arg], hints: Mapping[str, str]) -> Checks:
     """Two optimiser steps with a forward and backward between: the second step must use the
     new gradients (and any state, such as momentum, carried from the first)."""
     results = []
@@ -274,7 +308,7 @@ def _steps(cls: str, layer: Any, x: Mapping[str, Any], dy: np.ndarray, ctx: Cont
         got = {p: layer.remote.get(p) for p in params}
         want = {p: getattr(layer.local, p) for p in params}
         label = f"{cls}.{step}(lr), step {n}"
-        results.append(same_as(label, got, want, tol=1e-6))
+        results.append(same_as(label, got, want, tol=1e-6, hints=hints))
         dy = -0.5 * dy + ctx.rng.normal(size=dy.shape)
     yield results[0]
     yield results[1] if results[0].ok else CheckResult.failed(

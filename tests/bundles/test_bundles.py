@@ -67,7 +67,7 @@ def test_dlgrade_assignments_lists_each_bundle_with_its_origin_and_version(tmp_p
     flat = " ".join(run.stdout.split())
     assert "demo-layers-hw 2026.1" in flat
     assert f"from folder {tmp_path / 'demo-layers-hw'}" in flat
-    assert "radboud-dl-a1 1.0" in flat and "from built-in" in flat
+    assert "radboud-dl-a1 1.1" in flat and "from built-in" in flat
 
 
 def test_the_seed_assignments_load_through_the_bundle_path():
@@ -89,6 +89,10 @@ def test_the_seed_assignments_load_through_the_bundle_path():
      "dlgrade-bundle.toml", "needs dlgrade >=99"),
     (lambda b: (b / "spec.py").write_text("import no_such_module_here\n"), "spec.py",
      "ModuleNotFoundError"),
+    # a problem id that, put in a page's form action, would post to another staff route
+    (lambda b: (b / "spec.py").write_text((b / "spec.py").read_text().replace(
+        '"relu_forward", points=1', '"../../../courses/2/manage/drop/5", points=1')),
+     "spec.py", "ids name the service's URLs"),
 ])
 def test_a_broken_bundle_names_its_file_and_the_others_still_load(
         tmp_path: Path, break_it, file_named: str, reason: str):

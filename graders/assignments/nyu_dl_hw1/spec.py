@@ -30,6 +30,11 @@ How a notebook is loaded (decisions the contract leaves open):
   arrives as a handle and is read with ``tolist``) and put back after every
   problem that changes them, in the container the notebook built.
 
+Written by hand, not declared with ``graders.derive``: every problem reads the
+notebook's globals (``weights``, ``biases``, its ``x_test`` scaling) or traces a
+PyTorch model, so there is no function or layer with the reference's API for a
+helper to call (``docs/new-assignment.md``).
+
 Trust: the forward pass is traced inside the sandbox, so a submission that
 patches torch could misreport its layers (2 points, for more work than the
 model itself). The accuracies cannot be faked that way: no prediction is

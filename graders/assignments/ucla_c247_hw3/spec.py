@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+import reference.ucla_c247_hw3 as ucla_reference
 from graders.assignments.ucla_c247_hw3 import hyperparams
 from graders.assignments.ucla_c247_hw3.data import CifarSplit, cifar_split
 from graders.assignments.ucla_c247_hw3.probing import (
@@ -50,7 +51,6 @@ from graders.assignments.ucla_c247_hw3.probing import (
     abs_close,
     all_blocks,
     first_change,
-    has_remote,
     labelled,
     loss_hint,
     min_abs,
@@ -64,11 +64,9 @@ from graders.checks import (
     check_gradient,
     close,
     ramp,
-    scales_with_upstream,
-    unchanged,
-    zero_upstream,
 )
 from graders.checks._validate import Invalid, real_array
+from graders.derive import Arg
 from graders.engine.errors import StudentRaised, WrongValue
 from graders.engine.proxy import Remote, Student, as_array
 from graders.results import CheckResult, stable_key
@@ -101,6 +99,7 @@ assignment = Assignment(
     # One sandbox serves every problem: room for both training runs and the probes, and for
     # 49,000 float64 CIFAR-10 images (1.2 GB) beside their uint8 copy.
     limits=Limits(wall_s=1800, cpu_s=1800, memory_bytes=3072 * MiB),
+    reference=ucla_reference,  # the layer pairs are declared (graders/derive/pairs.py)
 )
 problem = assignment.problem
 Checks = Iterator[CheckResult]
@@ -115,21 +114,21 @@ FLATTEN = ("The handout flattens x of shape (N, d_1, ..., d_k) row by row to (N,
            "x.reshape(x.shape[0], -1).")
 
 
-def _affine_case(ctx: Context, ndim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """x (N, d_1, ..., d_k), w (D, M), b (M,) with every size distinct."""
-    if ndim == 2:
-        n, d, m = ctx.shape(3, low=3, high=13)
-        dims: tuple[int, ...] = (d,)
-    else:
-        n, d1, d2, m = ctx.shape(4, low=2, high=7)
-        dims = (d1, d2)
-    x = ctx.rng.normal(size=(n, *dims))
-    return x, ctx.rng.normal(size=(int(np.prod(dims)), m)), ctx.rng.normal(size=m)
+class InLayers:
+    """The student's ``nndl/layers.py``, reached by module as every problem reaches it."""
+
+    def __init__(self, student: Student) -> None:
+        self.files = Files(student)
+
+    def missing(self, names: Sequence[str]) -> CheckResult | None:
+        return self.files.missing("layers", names)
+
+    def call(self, name: str, args: Sequence[Any], label: str) -> tuple[Any, list[Any]]:
+        return self.files.call("layers", name.rsplit(".", 1)[-1], *args, label=label)
 
 
-@problem("layers.affine_forward", points=1, checks=4)
-def affine_forward(student: Student, ctx: Context) -> Checks:
-    """The handout's case; random x of 3 and 2 dimensions against the reference; x left alone."""
+def affine_handout_case(student: Student, ctx: Context) -> Checks:
+    """The handout's own case: x of shape (2, 4, 5, 6) flattened row by row."""
     files = Files(student)
     if absent := files.missing("layers", ["affine_forward"]):
         yield absent
@@ -140,137 +139,29 @@ def affine_forward(student: Student, ctx: Context) -> Checks:
     label = "affine_forward(x, w, b)"
     got, after = files.call("layers", "affine_forward", x, w, b, label=label)
     out, _ = pair(label, got)
-    yield close(f"{label}, the handout's case", out, AFFINE_HANDOUT, tol=1e-7, hint=FLATTEN)
     changed = first_change(label, zip(("its input x", "its input w", "its input b"),
                                       (x, w, b), after, strict=True))
-    for ndim in (3, 2):
-        x, w, b = _affine_case(ctx, ndim)
-        label = f"affine_forward(x, w, b) for x of shape {x.shape}"
-        got, after = files.call("layers", "affine_forward", x, w, b, label=label)
-        out, _ = pair(label, got)
-        yield close(label, out, ref_layers.affine_forward(x, w, b)[0], hint=FLATTEN)
-        if changed.ok:
-            changed = first_change(label, zip(("its input x", "its input w", "its input b"),
-                                              (x, w, b), after, strict=True))
-    yield changed
+    yield changed if not changed.ok else close(f"{label}, the handout's case", out,
+                                               AFFINE_HANDOUT, tol=1e-7, hint=FLATTEN)
 
 
-def _cache(files: Files, forward: str, args: tuple[np.ndarray, ...], handout: Any) -> Any:
-    """The student's own cache, as the course's notebook passes it on.
-
-    When their forward raises, the cache the handout's skeleton builds instead,
-    so a crashing forward costs only its own problem.
-    """
-    label = f"{forward}({', '.join(('x', 'w', 'b')[:len(args)])})"
-    try:
-        got, _ = files.call("layers", forward, *args, label=label)
-        return pair(label, got)[1]
-    except (StudentRaised, WrongValue):
-        return handout
-
-
-def _backward(files: Files, name: str, dout: np.ndarray, cache: Any, keys: Sequence[str]
-              ) -> tuple[dict[str, Any], list[Any]]:
-    label = f"{name}(dout, cache)"
-    got, after = files.call("layers", name, dout, cache, label=label)
-    if len(keys) == 1:
-        return {keys[0]: got}, after
-    if not (isinstance(got, tuple | list) and len(got) == len(keys)):
-        kind = f"{len(got)} values" if isinstance(got, tuple | list) else type(got).__name__
-        raise WrongValue(f"{label} should return ({', '.join(keys)}); got {kind}.")
-    return dict(zip(keys, got, strict=True)), after
-
-
-def _backward_hygiene(name: str, dout: np.ndarray, cache: Any, after: list[Any]
-                      ) -> Iterator[CheckResult]:
-    """Writing into dout is only a warning; writing into the cache fails (its x is the caller's)."""
-    label = f"{name}(dout, cache)"
-    yield unchanged(label, dout, after[0], what="dout", warn_only=True)
-    if has_remote(cache):
-        yield CheckResult.passed(label, "the cache is not plain data; not compared.")
-    else:
-        yield unchanged(label, cache, after[1], what="its cache")
-
-
-@problem("layers.affine_backward", points=2, checks=8)
-def affine_backward(student: Student, ctx: Context) -> Checks:
-    """dx (x's own shape), dw, db against the reference and numerically; dout really used."""
-    files = Files(student)
-    if absent := files.missing("layers", ["affine_forward", "affine_backward"]):
-        yield absent
-        return
-    x, w, b = _affine_case(ctx, 3)
-    n, m = x.shape[0], w.shape[1]
-    dout = ctx.rng.normal(size=(n, m))
-    cache = _cache(files, "affine_forward", (x, w, b), (x, w, b))
-    grads, after = _backward(files, "affine_backward", dout, cache, ("dx", "dw", "db"))
-    want = dict(zip(("dx", "dw", "db"), ref_layers.affine_backward(dout, (x, w, b)),
-                    strict=True))
-    hints = {"dx": "The handout's dx is dout · wᵀ reshaped to x's own shape (N, d_1, ..., d_k).",
-             "dw": "The handout's dw is x_flatᵀ · dout, with x flattened to (N, D).",
-             "db": "The handout's db sums dout over the batch."}
-    for key in ("dx", "dw", "db"):
-        yield close(f"affine_backward(dout, cache) → {key}", grads[key], want[key],
-                    hint=hints[key], batch_size=n)
-
-    def f(p: Arrays) -> float:
-        return float(np.sum(ref_layers.affine_forward(p["x"], p["w"], p["b"])[0] * dout))
-
-    numerical = check_gradient("affine_backward: d", f, {"x": x, "w": w, "b": b},
-                               {"x": grads["dx"], "w": grads["dw"], "b": grads["db"]},
-                               rng=ctx.rng, batch_size=n)
-    yield all_blocks("affine_backward against numerical gradients of affine_forward", numerical)
-    scaled, _ = _backward(files, "affine_backward", -2.0 * dout, cache, ("dx", "dw", "db"))
-    zero, _ = _backward(files, "affine_backward", np.zeros_like(dout), cache, ("dx", "dw", "db"))
-    shapes = {key: value.shape for key, value in want.items()}
-    yield scales_with_upstream("affine_backward uses dout", grads, scaled, -2.0, shapes=shapes)
-    yield zero_upstream("affine_backward with dout = 0", zero, shapes=shapes)
-    yield from _backward_hygiene("affine_backward", dout, cache, after)
-
-
-@problem("layers.relu_forward", points=1, checks=2)
-def relu_forward(student: Student, ctx: Context) -> Checks:
-    """max(0, x) elementwise on any shape, without writing into x."""
-    files = Files(student)
-    if absent := files.missing("layers", ["relu_forward"]):
-        yield absent
-        return
-    x = ctx.rng.normal(size=ctx.shape(3, low=2, high=7))
-    x.flat[::5] = 0.0
-    label = f"relu_forward(x) for x of shape {x.shape}"
-    got, after = files.call("layers", "relu_forward", x, label=label)
-    out, _ = pair(label, got)
-    yield close(label, out, ref_layers.relu_forward(x)[0],
-                hint="The ReLU is np.maximum(0, x), elementwise, with x's shape.")
-    yield unchanged(label, x, after[0])
-
-
-@problem("layers.relu_backward", points=1, checks=6)
-def relu_backward(student: Student, ctx: Context) -> Checks:
-    """dout where x > 0, against the reference and numerically (x kept away from 0)."""
-    files = Files(student)
-    if absent := files.missing("layers", ["relu_forward", "relu_backward"]):
-        yield absent
-        return
-    x = away_from_kinks(ctx.rng.normal(size=ctx.shape(2, low=3, high=13)), 0.05)
-    dout = ctx.rng.normal(size=x.shape)
-    cache = _cache(files, "relu_forward", (x,), x)
-    grads, after = _backward(files, "relu_backward", dout, cache, ("dx",))
-    yield close("relu_backward(dout, cache)", grads["dx"], ref_layers.relu_backward(dout, x),
-                hint="The gradient is dout where the forward input x was positive, "
-                     "0 elsewhere.")
-
-    def f(p: Arrays) -> float:
-        return float(np.sum(ref_layers.relu_forward(p["x"])[0] * dout))
-
-    yield all_blocks("relu_backward against numerical gradients of relu_forward", check_gradient(
-        "relu_backward: d", f, {"x": x}, {"x": grads["dx"]}, rng=ctx.rng))
-    scaled, _ = _backward(files, "relu_backward", -2.0 * dout, cache, ("dx",))
-    zero, _ = _backward(files, "relu_backward", np.zeros_like(dout), cache, ("dx",))
-    shapes = {"dx": x.shape}
-    yield scales_with_upstream("relu_backward uses dout", grads, scaled, -2.0, shapes=shapes)
-    yield zero_upstream("relu_backward with dout = 0", zero, shapes=shapes)
-    yield from _backward_hygiene("relu_backward", dout, cache, after)
+# Each bug costs its own problem: backward passes are checked against finite differences of
+# the reference forward, and run on the handout's cache when the student's forward raises.
+# Writing into dout is only a warning (the contract); x has two dimensions to flatten.
+assignment.layer(
+    "layers.affine", points=(1, 2), grads="dx, dw, db", via=InLayers, warn_dout=True,
+    cache=lambda x, w, b: (x, w, b), extra=(affine_handout_case, 1), hints={
+        "out": FLATTEN,
+        "dx": "The handout's dx is dout · wᵀ reshaped to x's own shape (N, d_1, ..., d_k).",
+        "dw": "The handout's dw is x_flatᵀ · dout, with x flattened to (N, D).",
+        "db": "The handout's db sums dout over the batch."},
+    x=("N", "D1", "D2"), w=("D1*D2", "M"), b=("M",))
+assignment.layer(
+    "layers.relu", points=(1, 1), grads="dx", via=InLayers, warn_dout=True,
+    cache=lambda x: x, hints={
+        "out": "The ReLU is np.maximum(0, x), elementwise, with x's shape.",
+        "dx": "The gradient is dout where the forward input x was positive, 0 elsewhere."},
+    x=Arg(("N", "D", "K"), kinks=(0.0,)))
 
 
 def _layers_note(files: Files, ctx: Context) -> str:

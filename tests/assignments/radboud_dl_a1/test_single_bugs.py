@@ -64,4 +64,4 @@ def test_check_keys_are_the_same_whatever_the_seed_draws():
                       for c in p.checks] for seed in (1, 2))
     assert [c.name for c in first] != [c.name for c in second]  # names show each run's values
     assert [c.key for c in first] == [c.key for c in second]
-    assert "Linear.step" in [c.key for c in first]
+    assert "Linear.step(lr), step #" in [c.key for c in first]
