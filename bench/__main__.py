@@ -10,9 +10,11 @@ from pathlib import Path
 
 from . import (
     cold_cli,
+    embedded_latency,
     gradcheck,
     grading,
     isolation,
+    notebook_latency,
     sandbox_overhead,
     service_throughput,
     warm,
@@ -20,7 +22,8 @@ from . import (
 
 SUITES = {"sandbox": sandbox_overhead.measure, "grading": grading.measure,
           "gradcheck": gradcheck.measure, "warm": warm.measure, "isolation": isolation.measure,
-          "service": service_throughput.measure, "cold": cold_cli.measure}
+          "service": service_throughput.measure, "cold": cold_cli.measure,
+          "notebook": notebook_latency.measure, "embedded": embedded_latency.measure}
 
 
 def main() -> None:

@@ -374,7 +374,8 @@ def upload_one(client: Any, url: str, assignment_id: int, token: str, data: byte
 
 def upload_burst(stack: ServiceStack, n: int, clients: int, data: bytes, *,
                  rate: float | None = None, during: Callable[[int], None] | None = None,
-                 timeout: float = 30.0, retry_errors: bool = False) -> list[Upload]:
+                 timeout: float = 30.0, retry_errors: bool = False,
+                 name: str = "assignment1.py") -> list[Upload]:
     """``n`` uploads by ``clients`` students at once, each student one after the other.
 
     ``rate`` (uploads per second, all clients together) paces the uploads: the
@@ -402,7 +403,7 @@ def upload_burst(stack: ServiceStack, n: int, clients: int, data: bytes, *,
                     time.sleep(max(0.0, t0[0] + (j * clients + i) / rate - time.monotonic()))
                 for _attempt in range(20 if retry_errors else 1):
                     u = upload_one(client, stack.api_url, stack.assignment_id, stack.tokens[i],
-                                   data, client_no=i)
+                                   data, name=name, client_no=i)
                     with answered:
                         results.append(u)
                         answered.notify_all()
@@ -438,19 +439,22 @@ def _is_final(client: Any, stack: ServiceStack, sid: int) -> bool:
     return bool(r.json()["status"] in FINAL)
 
 
-def upload_idle(stack: ServiceStack, n: int, data: bytes, timeout: float = 120) -> list[Upload]:
+def upload_idle(stack: ServiceStack, n: int, data: bytes, timeout: float = 120,
+                name: str = "assignment1.py") -> list[Upload]:
     """One upload at a time, each waited for until graded: the API's latency at rest."""
     import httpx
 
     out = []
     with httpx.Client(timeout=30) as client:
         for _ in range(2):  # connections, caches and the workers' first grading: not counted
-            u = upload_one(client, stack.api_url, stack.assignment_id, stack.tokens[0], data)
+            u = upload_one(client, stack.api_url, stack.assignment_id, stack.tokens[0], data,
+                           name=name)
             if u.submission_id is not None:
                 wait_until(partial(_is_final, client, stack, u.submission_id), timeout,
                            f"submission {u.submission_id}")
         for _ in range(n):
-            u = upload_one(client, stack.api_url, stack.assignment_id, stack.tokens[0], data)
+            u = upload_one(client, stack.api_url, stack.assignment_id, stack.tokens[0], data,
+                           name=name)
             out.append(u)
             if u.submission_id is not None:
                 wait_until(partial(_is_final, client, stack, u.submission_id), timeout,
@@ -588,20 +592,26 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 # ----------------------------------------------------------------------------- the figures
 
-def serial_in_process(n: int, warm_sandboxes: int | None) -> float:
+def serial_in_process(n: int, warm_sandboxes: int | None, submission: Path = SUBMISSION,
+                      fork_server: bool | None = None) -> float:
     """Gradings per minute of one in-process loop over the worker's own grader."""
     from service.settings import Settings
 
-    settings = Settings() if warm_sandboxes is None else Settings(warm_sandboxes=warm_sandboxes)
+    changes: dict[str, Any] = {}
+    if warm_sandboxes is not None:
+        changes["warm_sandboxes"] = warm_sandboxes
+    if fork_server is not None:
+        changes["fork_server"] = fork_server
+    settings = Settings(**changes)
     grader = LayerOnlyGrader(settings)  # the workers' grader, sandbox and warm pool alike
     problems = [p.id for p in grader.assignment(SLUG).problems]
     try:
         for _ in range(2):  # warm, as the workers are after the idle uploads
-            grader.grade(SLUG, [SUBMISSION], seed=1, problems=problems,
+            grader.grade(SLUG, [submission], seed=1, problems=problems,
                          on_problem=lambda _: None)
         t = time.perf_counter()
         for i in range(n):
-            g = grader.grade(SLUG, [SUBMISSION], seed=i, problems=problems,
+            g = grader.grade(SLUG, [submission], seed=i, problems=problems,
                              on_problem=lambda _: None)
             assert all(p.status == "passed" for p in g.problems), g
         return n / (time.perf_counter() - t) * 60
@@ -621,20 +631,27 @@ class CountFigure(Figure):
 
 
 def run(n: int = 200, clients: int = 10, rate: float | None = 10.0, idle: int = 20,
-        serial: int = 30, workers: int = 2, warm_sandboxes: int | None = None) -> list[Figure]:
+        serial: int = 30, workers: int = 2, warm_sandboxes: int | None = None,
+        submission: Path = SUBMISSION, target_gpm: float = 60.0,
+        fork_server: bool | None = None) -> list[Figure]:
     """One burst and its baselines; every process and the database are gone afterwards.
 
-    ``warm_sandboxes`` None runs the workers with the service's default.
+    ``warm_sandboxes`` None runs the workers with the service's default. Every
+    upload is ``submission`` (issue 5: a layers-only ``.py``, at least 60 a minute;
+    issue 13: a notebook importing matplotlib, scipy and scikit-learn, 150).
     """
     from service.settings import Settings
 
-    data = SUBMISSION.read_bytes()
+    data = submission.read_bytes()
     workdir = Path(tempfile.mkdtemp(prefix="dlgrade-bench-service-"))
     grade_log = workdir / "grades.log"
     env = {GRADE_LOG_ENV: str(grade_log)}
     warm = Settings().warm_sandboxes if warm_sandboxes is None else warm_sandboxes
     env["DLGRADE_WARM_SANDBOXES"] = str(warm)
     label = f"warm_sandboxes={warm}" + (" (default)" if warm_sandboxes is None else "")
+    if fork_server is not None:
+        env["DLGRADE_FORK_SERVER"] = "true" if fork_server else "false"
+        label = f"{label.split()[0]},fork_server={env['DLGRADE_FORK_SERVER']}"
     stack = ServiceStack(os.environ.get("DLGRADE_BENCH_PG", PG_ADMIN),
                          os.environ.get("DLGRADE_BENCH_REDIS", REDIS_URL), workdir,
                          students=max(clients, 1), env=env)
@@ -644,16 +661,16 @@ def run(n: int = 200, clients: int = 10, rate: float | None = 10.0, idle: int = 
         stack.start_api()
         for _ in range(workers):
             stack.start_worker()
-        quiet = upload_idle(stack, idle, data)
+        quiet = upload_idle(stack, idle, data, name=submission.name)
         quiet_ids = [u.submission_id for u in quiet if u.submission_id is not None]
-        burst = upload_burst(stack, n, clients, data, rate=rate)
+        burst = upload_burst(stack, n, clients, data, rate=rate, name=submission.name)
         burst_ids = [u.submission_id for u in burst if u.submission_id is not None]
         with suppress(TimeoutError):  # what is not graded by then is counted as lost
             wait_all_final(stack, burst_ids, timeout=max(300.0, n * 3.0))
         a_quiet = audit(stack, quiet_ids, grade_log)
         a_burst = audit(stack, burst_ids, grade_log)
         stack.close()  # the baseline gets the machine to itself, as the workers had
-        baseline_gpm = serial_in_process(serial, warm)
+        baseline_gpm = serial_in_process(serial, warm, submission, fork_server)
         ok = True
     finally:
         stack.close()
@@ -673,13 +690,13 @@ def run(n: int = 200, clients: int = 10, rate: float | None = 10.0, idle: int = 
     pace = f"paced at {rate:g}/s" if rate else "as fast as answered"
     setting = (f"{len(burst_ids)} of {n} accepted from {clients} concurrent clients ({pace}) "
                f"in {span:.1f} s; {workers} Celery workers, {label}; "
-               f"{len(_problem_ids(stack))} problems each"
+               f"{len(_problem_ids(stack))} problems each of {submission.name}"
                + (f"; refused: {dict(refused)}" if refused else ""))
     lost, twice = len(a_burst.lost) + len(a_burst.errors), len(a_burst.twice)
     tag = f"service[{label.split()[0]}]"
     return [
-        Figure(f"{tag} graded per minute", gpm, baseline_gpm, "/min", "≥ 60/min",
-               gpm >= 60 and not a_burst.incomplete,
+        Figure(f"{tag} graded per minute", gpm, baseline_gpm, "/min", f"≥ {target_gpm:g}/min",
+               gpm >= target_gpm and not a_burst.incomplete,
                f"{setting}; first upload to last result {elapsed:.1f} s. Baseline: the "
                f"worker's grader in one serial in-process loop, {serial} gradings"),
         Figure(f"{tag} upload p50 in burst", p50, i50, "ms", "context", True,
@@ -695,6 +712,19 @@ def run(n: int = 200, clients: int = 10, rate: float | None = 10.0, idle: int = 
                     f"engine for {a_burst.accepted} submissions (baseline "
                     f"{a_quiet.engine_runs} for {a_quiet.accepted})"),
     ]
+
+
+def fork_server_burst(**kwargs: Any) -> list[Figure]:
+    """The same burst without the fork server, then with it (issue 13): each figure of the
+    second run, and its graded-per-minute beside the first run's as the baseline."""
+    off = run(fork_server=False, **kwargs)
+    on = run(fork_server=True, **kwargs)
+    gpm_off, gpm_on = off[0].value, on[0].value
+    target = kwargs.get("target_gpm", 60.0)
+    compared = Figure("service graded per minute, fork server on vs off", gpm_on, gpm_off,
+                      "/min", f"≥ {target:g}/min", gpm_on >= target and on[0].met,
+                      "baseline: the same burst, same stack, sandboxes started by bubblewrap")
+    return [*off, *on, compared]
 
 
 def measure() -> list[Figure]:
@@ -714,9 +744,21 @@ def _cli(argv: list[str] | None = None) -> None:
     p.add_argument("--serial", type=int, default=30)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--warm-sandboxes", type=int, default=None)
+    p.add_argument("--submission", type=Path, default=SUBMISSION,
+                   help="what every upload is, e.g. a radboud-dl-a1 notebook")
+    p.add_argument("--target", type=float, default=60.0, help="graded a minute to meet")
+    p.add_argument("--fork-server", choices=["default", "on", "off", "both"], default="default",
+                   help="both: the burst without the fork server, then with it")
     a = p.parse_args(argv)
-    for fig in run(a.n, a.clients, a.rate or None, a.idle, a.serial, a.workers,
-                   a.warm_sandboxes):
+    kwargs = dict(n=a.n, clients=a.clients, rate=a.rate or None, idle=a.idle, serial=a.serial,
+                  workers=a.workers, warm_sandboxes=a.warm_sandboxes,
+                  submission=a.submission.resolve(), target_gpm=a.target)
+    if a.fork_server == "both":
+        figures = fork_server_burst(**kwargs)
+    else:
+        fork = {"default": None, "on": True, "off": False}[a.fork_server]
+        figures = run(**kwargs, fork_server=fork)
+    for fig in figures:
         print(fig.row(), flush=True)
 
 

@@ -59,7 +59,9 @@ class EngineGrader:
 
         self.sandbox = settings.sandbox
         self.version = graders.__version__
-        self.pool = WarmPool(settings.warm_sandboxes) if settings.warm_sandboxes > 0 else None
+        self.pool = (WarmPool(settings.warm_sandboxes, adaptive=settings.warm_adaptive,
+                              fork=settings.fork_server)
+                     if settings.warm_sandboxes > 0 else None)
         self.bundles = CourseBundles(settings.bundles_dir)
 
     def _load(self, slug: str) -> Any:

@@ -13,6 +13,7 @@ from ..errors import SandboxError, SandboxUnavailable
 from ..sandbox import HarnessProcess, open_harness
 from ..sandbox.pool import WarmPool
 from ..spec import Assignment
+from .imports import heavy_imports
 from .submission import Submission
 
 
@@ -65,7 +66,8 @@ class Session:
         if self.pool is not None:
             proc = self.pool.acquire(a.limits, provided_dir=a.provided_dir,
                                      warm=a.warm_imports, sandbox=self.sandbox,
-                                     replace=a.sandbox_replacements())
+                                     replace=a.sandbox_replacements(),
+                                     extra=heavy_imports(self.submission))
         else:
             proc = open_harness(a.limits, sandbox=self.sandbox, provided_dir=a.provided_dir,
                                 replace=a.sandbox_replacements())

@@ -72,6 +72,12 @@ def _visible_bundles(rt: Runtime) -> list[Path]:
 
 
 class BwrapSandbox(HarnessProcess):
+    # A template (graders.sandbox.forkserver) keeps its capabilities inside its own user
+    # namespace, runs no seccomp filter and may create namespaces: its children need all
+    # three to isolate themselves, and drop them before they read anything of a student's.
+    TEMPLATE = False
+    CPU_S: int | None = None  # the process's own CPU rlimit, when not the submission's
+
     def __init__(self, limits: Limits, provided_dir: Path | None = None,
                  replace: Replacements = ()) -> None:
         super().__init__(limits)
@@ -114,10 +120,11 @@ class BwrapSandbox(HarnessProcess):
             os.chmod(p, 0o755)
 
         args = [
-            "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
-            "--new-session", "--clearenv", "--cap-drop", "ALL", "--hostname", "sandbox",
+            "--unshare-all", "--unshare-user", "--die-with-parent",
+            "--new-session", "--clearenv", "--hostname", "sandbox",
             "--ro-bind", "/usr", "/usr",
         ]
+        args += ["--cap-add", "ALL"] if self.TEMPLATE else ["--disable-userns", "--cap-drop", "ALL"]
         for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
             host = Path("/") / top
             if host.is_symlink():
@@ -141,7 +148,7 @@ class BwrapSandbox(HarnessProcess):
         for k, v in env.items():
             args += ["--setenv", k, v]
 
-        fds = [harness_in, harness_out]
+        fds = [fd for fd in (harness_in, harness_out) if fd >= 0]
         fonts = fontcache.fontlist()
         if fonts is not None:
             name, path = fonts
@@ -150,12 +157,13 @@ class BwrapSandbox(HarnessProcess):
             fds.append(font_fd)
             args += ["--dir", fontcache.INSIDE_DIR,
                      "--file", str(font_fd), f"{fontcache.INSIDE_DIR}/{name}"]
-        filter_fd = seccomp.filter_fd()
+        filter_fd = None if self.TEMPLATE else seccomp.filter_fd()
         if filter_fd is not None:
             args += ["--seccomp", str(filter_fd)]
             fds.append(filter_fd)
+        entry = "zygote" if self.TEMPLATE else "main"
         boot = (f"import sys; sys.path[:0] = ['/opt/dlgrade', '{INSIDE_PROVIDED}']; "
-                f"from harness.main import main; main(['harness', '{harness_in}', "
+                f"from harness.{entry} import main; main(['harness', '{harness_in}', "
                 f"'{harness_out}'])")
         inner = [str(rt.python), "-I", "-c", boot]
         args_r, args_w = os.pipe()
@@ -166,7 +174,7 @@ class BwrapSandbox(HarnessProcess):
         os.close(args_w)
 
         lim = self.limits
-        cpu = int(lim.cpu_s) + 1
+        cpu = self.CPU_S or int(lim.cpu_s) + 1
         # The grading process may run under a data ceiling of its own (service/isolation.py);
         # the student's memory is the cgroup's to limit, so the soft limit goes back up.
         _, data = resource.getrlimit(resource.RLIMIT_DATA)

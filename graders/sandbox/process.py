@@ -102,20 +102,26 @@ class HarnessProcess:
     def start(self) -> None:
         req_r, self.req_w = os.pipe()
         self.resp_r, resp_w = os.pipe()
+        self._start_with(req_r, resp_w)
+
+    def _start_with(self, child_in: int, child_out: int) -> None:
+        """Spawn with these two descriptors as the child's channel (closed here after)."""
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         self.started = time.monotonic()
         try:
-            self.proc = self._spawn(req_r, resp_w, out_w, err_w)
+            self.proc = self._spawn(child_in, child_out, out_w, err_w)
         except BaseException:
             for fd in (out_r, err_r, self.req_w, self.resp_r):
-                os.close(fd)
+                if fd >= 0:
+                    os.close(fd)
             self.req_w = self.resp_r = -1
             self._cleanup()  # a slot or cgroup taken before the failure must not leak
             raise
         finally:
-            for fd in (req_r, resp_w, out_w, err_w):
-                os.close(fd)
+            for fd in (child_in, child_out, out_w, err_w):
+                if fd >= 0:
+                    os.close(fd)
         for fd, sink in ((out_r, self.stdout), (err_r, self.stderr)):
             t = threading.Thread(target=_drain, args=(fd, sink), daemon=True)
             t.start()

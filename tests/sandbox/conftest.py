@@ -4,6 +4,10 @@ The autouse ``watch`` fixture records each cgroup, uid slot and sandbox a
 test starts, snapshots the cgroup's kernel counters just before the engine
 removes it (so a test can say *which* limit fired), and fails the test if a
 cgroup directory or a slot lock outlives it.
+
+Modules that use the ``launcher`` fixture run each test twice: with a sandbox
+bubblewrap starts, and with one forked from a fork server's template (the
+pool's fast path), so every attack meets both.
 """
 
 from __future__ import annotations
@@ -18,7 +22,11 @@ from pathlib import Path
 import pytest
 from sandbox_support import pids_current, read_counter
 
+import graders.engine.session
 import graders.sandbox.bwrap as bwrap
+import graders.sandbox.forkserver as forkserver
+from graders.assignments import registry
+from graders.sandbox import Limits, open_harness
 from graders.sandbox.cgroups import Cgroup
 from graders.sandbox.slots import LOCK_DIR, Slot
 
@@ -120,8 +128,62 @@ def watch(monkeypatch: pytest.MonkeyPatch) -> Iterator[Watch]:
             w.sandboxes.append(self)
 
     monkeypatch.setattr(bwrap, "Cgroup", RecordingCgroup)
+    monkeypatch.setattr(forkserver, "Cgroup", RecordingCgroup)
     monkeypatch.setattr(bwrap, "Slot", RecordingSlot)
     monkeypatch.setattr(bwrap, "BwrapSandbox", RecordingSandbox)
     yield w
     assert not w.leaked_cgroups(), f"cgroups left behind: {w.leaked_cgroups()}"
     assert not w.held_slots(), f"sandbox slots still locked: {w.held_slots()}"
+
+
+TemplateKey = tuple[Path | None, tuple[tuple[Path, str], ...]]
+
+
+@pytest.fixture(scope="session")
+def templates() -> Iterator[dict[TemplateKey, forkserver.Zygote]]:
+    """Fork-server templates for the kinds of sandbox these tests start, made once (before
+    any test's ``watch``, which would count their cgroups as the test's)."""
+    a = registry.get("radboud-dl-a1")
+    kinds = [(a.limits, a.provided_dir, a.warm_imports, tuple(a.sandbox_replacements())),
+             (Limits(), None, (), ())]
+    made: dict[TemplateKey, forkserver.Zygote] = {}
+    try:
+        for limits, provided_dir, warm, replace in kinds:
+            zygote = forkserver.Zygote(limits, provided_dir, warm, replace)
+            made[(provided_dir, replace)] = zygote
+            zygote.start()
+        yield made
+    finally:
+        for zygote in made.values():
+            zygote.close()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "launcher" in metafunc.fixturenames:
+        only = metafunc.definition.get_closest_marker("bwrap_only")
+        metafunc.parametrize("launcher", ["bwrap"] if only else ["bwrap", "forked"],
+                             indirect=True)
+
+
+@pytest.fixture
+def launcher(request: pytest.FixtureRequest, templates: dict[TemplateKey, forkserver.Zygote],
+             watch: Watch, monkeypatch: pytest.MonkeyPatch) -> str:
+    """"forked": every sandbox the test opens comes from a template, as the pool's do."""
+    if request.param == "forked":
+        zygotes = templates
+
+        def forked(limits: Limits, *, sandbox: bool = True, provided_dir: Path | None = None,
+                   replace: tuple = ()) -> bwrap.BwrapSandbox:  # type: ignore[type-arg]
+            zygote = zygotes.get((provided_dir, tuple(replace)))
+            if not sandbox or zygote is None or zygote.busy:  # another sandbox at once
+                return open_harness(limits, sandbox=sandbox, provided_dir=provided_dir,
+                                    replace=replace)
+            assert zygote.take(), "an earlier test broke the fork server's template"
+            proc = zygote.child(limits)
+            watch.sandboxes.append(proc)
+            return proc
+
+        monkeypatch.setattr(graders.engine.session, "open_harness", forked)
+        if hasattr(request.module, "open_harness"):
+            monkeypatch.setattr(request.module, "open_harness", forked)
+    return str(request.param)

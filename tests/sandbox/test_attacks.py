@@ -48,6 +48,10 @@ import graders.sandbox.seccomp as seccomp
 from graders.assignments import registry
 from graders.sandbox import bwrap, runtime
 
+pytestmark = pytest.mark.usefixtures("launcher")
+
+# The sandbox's pid 1: bubblewrap's own, or the fork server's (graders/harness/zygote.py).
+INIT = {"bwrap": "bwrap", "forked": "dlgrade-init"}
 TIME_LIMIT = re.compile(r"Stopped after [\d.]+ s of (wall-clock|CPU) time")
 # What bubblewrap is told to set (graders/sandbox/bwrap.py), plus what it adds itself.
 SANDBOX_ENV = {"HOME", "PATH", "LANG", "USER", "LOGNAME", "MPLBACKEND", "MPLCONFIGDIR",
@@ -321,6 +325,8 @@ def test_the_test_half_of_the_digits_is_absent_inside():
     assert_grader_healthy()
 
 
+# The runtime's mounts are the subject: a template has them as bubblewrap made them.
+@pytest.mark.bwrap_only
 def test_no_copy_of_the_digits_inside_holds_the_test_half(tmp_path, monkeypatch):
     """A second scikit-learn in another package directory that ``/usr`` or the runtime's
     roots bring in (here: a venv's base interpreter with its own scikit-learn, all 1797
@@ -382,13 +388,13 @@ def host_process() -> Iterator[str]:
     proc.wait()
 
 
-def test_host_processes_are_invisible_inside(host_process, tmp_path):
+def test_host_processes_are_invisible_inside(host_process, tmp_path, launcher):
     attack = adversarial("host_proc.py", tmp_path, MARKER=host_process)
 
     run = grade_file(attack)
     sigmoid = run["sigmoid"]
     assert (sigmoid.status, sigmoid.score) == ("error", 0.0)
-    assert "pid 1 is 'bwrap'" in sigmoid.message           # the sandbox's own init
+    assert f"pid 1 is '{INIT[launcher]}'" in sigmoid.message   # the sandbox's own init
     found = re.search(r"(\d+) processes visible", sigmoid.message)
     assert found and int(found.group(1)) <= 3, sigmoid.message
     assert_grader_healthy()
@@ -454,6 +460,8 @@ def test_printed_and_written_results_earn_nothing(watch, tmp_path, monkeypatch):
     assert json.loads((tmp_path / "results.json").read_text())["score"] == 21.0
 
 
+# The CLI in a process of its own starts its sandboxes with bubblewrap.
+@pytest.mark.bwrap_only
 def test_printed_results_never_reach_the_clis_json_output():
     out = subprocess.run(
         [sys.executable, "-m", "graders.cli", "grade", "radboud-dl-a1",
@@ -610,14 +618,14 @@ def test_faking_a_launcher_failure_is_charged_to_the_submission():
     assert_grader_healthy()
 
 
-def test_killing_the_parent_reaches_only_the_sandboxs_own_init(watch):
+def test_killing_the_parent_reaches_only_the_sandboxs_own_init(watch, launcher):
     run = grade_file(adversarial("kill_parent.py"), "sigmoid", "relu")
 
     sigmoid = run["sigmoid"]
     assert (sigmoid.status, sigmoid.score) == ("error", 0.0)
     # Its parent is pid 1 of its own pid namespace, which ignores signals from inside.
-    assert "'parent': '1 (bwrap)'" in sigmoid.message, sigmoid.message
-    assert "'init': '1 (bwrap)'" in sigmoid.message
+    assert f"'parent': '1 ({INIT[launcher]})'" in sigmoid.message, sigmoid.message
+    assert f"'init': '1 ({INIT[launcher]})'" in sigmoid.message
     assert run["relu"].status == "passed"
     assert len(watch.sandboxes) == 1            # the same sandbox kept answering
     assert_grader_healthy()
@@ -746,6 +754,8 @@ time.sleep(1.0)
 """
 
 
+# A pool in a process of its own, with or without templates: the subject is its exit.
+@pytest.mark.bwrap_only
 def test_a_worker_that_exits_with_a_warm_pool_leaves_no_cgroup_behind():
     out = subprocess.run([sys.executable, "-c", POOL_WORKER], cwd=REPO, capture_output=True,
                          text=True, timeout=90, check=False)
@@ -762,6 +772,8 @@ def test_a_worker_that_exits_with_a_warm_pool_leaves_no_cgroup_behind():
                 d.rmdir()
 
 
+# bubblewrap's own start failing is the subject.
+@pytest.mark.bwrap_only
 def test_a_sandbox_that_fails_to_start_leaves_no_cgroup_or_slot_behind(watch, monkeypatch):
     class Unstartable:
         DEVNULL = subprocess.DEVNULL
