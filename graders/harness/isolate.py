@@ -13,13 +13,11 @@ no new privileges and the seccomp filter. Python 3.11 has no ``os.unshare`` or
 from __future__ import annotations
 
 import ctypes
-import errno
 import fcntl
 import os
 import resource
 import socket
 import struct
-import time
 
 CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS = 0x00020000, 0x02000000, 0x04000000
 CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = (0x08000000, 0x10000000, 0x20000000,
@@ -33,6 +31,7 @@ SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 CAP_VERSION_3 = 0x20080522
 # What bubblewrap's --proc re-binds read-only: the kernel knobs a namespace-root could write.
 PROC_READ_ONLY = ("sys", "sysrq-trigger", "irq", "bus")
+USER_LIMITS = "/proc/sys/user"
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -70,16 +69,17 @@ def private_mounts(scratch_bytes: int, shm_bytes: int) -> None:
     """
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    # As bubblewrap's --disable-userns: below the template's user namespace, one more may
-    # exist (this child's own, made next), so none can be made inside it, filter or not.
-    with open("/proc/sys/user/max_user_namespaces", "w") as fh:
-        fh.write("1")
     for name in PROC_READ_ONLY:
         path = f"/proc/{name}"
         if os.path.exists(path):
             mount(path, path, None, MS_BIND | MS_REC)
             mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV
                   | MS_NOEXEC)
+    # Except the user namespace limits: ``own_user_namespace`` sets its namespace's own to 0
+    # from inside. The kernel lets only a holder of CAP_SYS_RESOURCE there write them, and
+    # the harness holds no capability, so the mount's write bit gives it nothing.
+    mount(USER_LIMITS, USER_LIMITS, None, MS_BIND)
+    mount(None, USER_LIMITS, None, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC)
     old_tmp = os.open("/tmp", os.O_RDONLY | os.O_DIRECTORY)
     try:
         mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={scratch_bytes},mode=0755")
@@ -112,20 +112,17 @@ def loopback_up() -> None:
 def own_user_namespace() -> None:
     """Map our uid to itself in a new user namespace: mounts inherited become locked."""
     uid, gid = os.getuid(), os.getgid()
-    for _ in range(200):  # the previous child's namespace may take a moment to be freed
-        try:
-            unshare(CLONE_NEWUSER)
-            break
-        except OSError as exc:
-            if exc.errno != errno.ENOSPC:
-                raise
-            time.sleep(0.01)
-    else:
-        unshare(CLONE_NEWUSER)
+    unshare(CLONE_NEWUSER)
     for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
                        ("gid_map", f"{gid} {gid} 1")):
         with open(f"/proc/self/{name}", "w") as fh:
             fh.write(text)
+    # As bubblewrap's --disable-userns, filter or not: none can be made inside this one.
+    # Set here, in this namespace, not as a cap of 1 in the template's, which every child
+    # shares: the kernel frees a dead child's namespace lazily (seen: 2 s after an
+    # out-of-memory kill), and until then the next child could not make its own.
+    with open(f"{USER_LIMITS}/max_user_namespaces", "w") as fh:
+        fh.write("0")
 
 
 class _CapHeader(ctypes.Structure):

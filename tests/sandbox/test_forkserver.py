@@ -90,6 +90,45 @@ def test_submissions_forked_one_after_another_share_nothing(watch):
     assert len(watch.cgroups) == 5 and watch.leaked_cgroups() == []
 
 
+def _user_namespace_of(child: ForkedSandbox) -> int:
+    """An open handle on the child's own user namespace (its init's, below process A)."""
+    a = child.proc.pid
+    init = int(Path(f"/proc/{a}/task/{a}/children").read_text().split()[0])
+    return os.open(f"/proc/{init}/ns/user", os.O_RDONLY)
+
+
+def test_a_child_whose_namespace_outlives_it_does_not_block_the_next(watch):
+    """The kernel frees a dead child's user namespace lazily (seen: 2 s after an
+    out-of-memory kill): the next child must not wait for it. Here a handle held on the
+    first child's namespace keeps it alive for as long as the test likes."""
+    zygote = Zygote(Limits(), None, ())
+    zygote.start()
+    held = -1
+    try:
+        assert zygote.take()
+        first = zygote.child()
+        first.start()
+        try:
+            assert first.request({"op": "ping"}, 5)["pong"]
+            held = _user_namespace_of(first)
+        finally:
+            first.close()
+        started = time.perf_counter()
+        assert zygote.take()
+        second = zygote.child()
+        second.start()
+        try:
+            assert second.request({"op": "ping"}, 5)["pong"]
+        finally:
+            second.close()
+        assert time.perf_counter() - started < 1.0
+    finally:
+        if held >= 0:
+            os.close(held)
+        zygote.close()
+    assert watch.leaked_cgroups() == []
+
+
 def test_a_template_whose_imports_start_threads_is_refused(tmp_path, watch):
     """A fork copies only the forking thread: another's locks would be held forever."""
     provided = tmp_path / "provided"
