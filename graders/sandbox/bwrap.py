@@ -12,6 +12,7 @@ arrive over the request channel.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import shutil
@@ -210,6 +211,12 @@ class BwrapSandbox(HarnessProcess):
 
     def _kill(self) -> None:
         if self.cgroup is not None:
+            outer = self.proc.pid if self.proc is not None and self.proc.poll() is None else None
+            self.cgroup.kill_all(spare=outer)
+            if outer is not None:
+                # Its child, the namespace's init, is gone: bubblewrap reaps it and exits.
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.proc.wait(timeout=1.0)
             self.cgroup.kill_all()
         super()._kill()
 

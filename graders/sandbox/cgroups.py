@@ -107,13 +107,20 @@ class Cgroup:
                 return True
         return False
 
-    def kill_all(self, deadline_s: float = 5.0) -> None:
-        if self.v2 and (self.dirs["unified"] / "cgroup.kill").exists():
+    def kill_all(self, deadline_s: float = 5.0, *, spare: int | None = None) -> None:
+        """SIGKILL every task, except ``spare`` (left to exit by itself) when given.
+
+        Sparing the outer bubblewrap lets it reap its namespace's init: killed
+        together, the init is orphaned to the host's pid 1, which in many
+        containers and VMs never reaps, and each zombie keeps counting against
+        the slot uid's RLIMIT_NPROC in every later sandbox.
+        """
+        if spare is None and self.v2 and (self.dirs["unified"] / "cgroup.kill").exists():
             with contextlib.suppress(OSError):
                 _write(self.dirs["unified"] / "cgroup.kill", "1")
         end = time.monotonic() + deadline_s
         while time.monotonic() < end:
-            pids = self.pids()
+            pids = self.pids() - {spare}
             if not pids:
                 return
             for pid in pids:

@@ -13,6 +13,7 @@ import re
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ from graders.harness.wire import Tag
 from graders.sandbox import HarnessProcess, open_harness
 from graders.sandbox.bwrap import PASS_ENV
 from graders.sandbox.limits import Limits
+from graders.sandbox.slots import BASE_UID
 
 pytestmark = pytest.mark.usefixtures("launcher")
 
@@ -296,3 +298,26 @@ def test_the_graders_own_memory_ceiling_does_not_reach_the_sandbox():
             assert value(proc, "resource:getrlimit", resource.RLIMIT_DATA) == (hard, hard)
     finally:
         resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
+
+
+def _tasks_of_uid(uid: int) -> list[str]:
+    """Every process (zombies included) whose real uid is ``uid``, as ``pid state``."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines()
+                          if ":" in line)
+        except OSError:
+            continue
+        if int(fields["Uid"].split()[0]) == uid:
+            found.append(f"{status.parent.name} {fields['State'].strip()}")
+    return found
+
+
+@pytest.mark.bwrap_only   # a forked child's processes are the template's to reap, inside
+def test_a_closed_sandbox_leaves_no_process_of_its_uid_behind(watch):
+    """A zombie left for the host's pid 1 counts against the next sandbox's process limit."""
+    with open_harness(Limits()) as proc:
+        shell(proc, "sleep 30 > /dev/null 2>&1 &")   # alive when the sandbox is killed
+    uid = BASE_UID + watch.slots[0]
+    assert _tasks_of_uid(uid) == []
