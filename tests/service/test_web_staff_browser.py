@@ -20,7 +20,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 from test_svc_submissions import grade_all
 from test_web_student_browser import PASSWORD, text_of, wait_text, with_password
-from webtools import browser_login, screenshots, wait_for_url
+from webtools import browser_login, screenshots, set_field, submit_new_assignment, wait_for_url
 
 from service.context import Context
 
@@ -29,12 +29,6 @@ const [url, done] = arguments;
 fetch(url, {credentials: "same-origin"}).then(async r => done(
     [r.status, r.headers.get("content-disposition"), await r.text()]));
 """
-
-
-def set_field(browser: Any, form: str, name: str, value: str) -> None:
-    """Typing into a datetime-local field depends on the browser's locale: set its value."""
-    browser.execute_script("arguments[0].value = arguments[1]",
-                           browser.find_element(By.CSS_SELECTOR, f"{form} [name={name}]"), value)
 
 
 def test_an_instructor_sets_up_grants_reads_the_plots_scores_regrades_and_downloads(
@@ -49,13 +43,7 @@ def test_an_instructor_sets_up_grants_reads_the_plots_scores_regrades_and_downlo
     wait_for_url(browser, f"/courses/{course}/manage")
 
     # a new assignment
-    browser.find_element(By.CSS_SELECTOR, "details.card summary").click()
-    form = "#new-assignment"
-    browser.find_element(By.CSS_SELECTOR, f"{form} [name=slug]").send_keys("fake-a1")
-    browser.find_element(By.CSS_SELECTOR, f"{form} [name=title]").send_keys("Week 3")
-    set_field(browser, form, "opens_at", "2026-03-02T09:00")
-    set_field(browser, form, "due_at", "2026-03-16T23:59")
-    browser.find_element(By.CSS_SELECTOR, f"{form} button[type=submit]").click()
+    submit_new_assignment(browser, "fake-a1", "Week 3", "2026-03-02T09:00", "2026-03-16T23:59")
     wait_text(browser, ".flash", "Week 3 created.")
     screenshots(browser, "staff-assignment-new")
 

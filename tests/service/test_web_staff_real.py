@@ -25,9 +25,9 @@ from procs import ROOT, start_api, start_worker
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from test_svc_processes import proc_env, procs, wait_graded  # noqa: F401 - fixtures
-from test_web_staff_browser import FETCH, set_field
+from test_web_staff_browser import FETCH
 from test_web_student_browser import PASSWORD, text_of, wait_text, with_password
-from webtools import browser_login, wait_for_url
+from webtools import browser_login, set_field, submit_new_assignment, wait_for_url
 
 from service.context import Context
 
@@ -72,13 +72,8 @@ def test_an_instructor_runs_a_real_assignment_through_the_api_and_a_celery_worke
     # a new assignment of a built-in grader, offered in the page's list
     assert "ucla-c247-hw3" in [o.get_attribute("value") for o in
                                browser.find_elements(By.CSS_SELECTOR, "#graders option")]
-    browser.find_element(By.CSS_SELECTOR, "details.card summary").click()
-    form = "#new-assignment"
-    browser.find_element(By.CSS_SELECTOR, f"{form} [name=slug]").send_keys("ucla-c247-hw3")
-    browser.find_element(By.CSS_SELECTOR, f"{form} [name=title]").send_keys("HW3")
-    set_field(browser, form, "opens_at", "2025-09-01T09:00")
-    set_field(browser, form, "due_at", "2029-12-20T23:59")
-    browser.find_element(By.CSS_SELECTOR, f"{form} button[type=submit]").click()
+    submit_new_assignment(browser, "ucla-c247-hw3", "HW3", "2025-09-01T09:00",
+                          "2029-12-20T23:59")
     wait_text(browser, ".flash", "HW3 created.")
     aid = int(browser.current_url.split("/assignments/")[1].split("/")[0])
     assert browser.current_url.startswith(f"{url}/assignments/{aid}/manage")

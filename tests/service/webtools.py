@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 from selenium.webdriver.common.by import By
@@ -84,3 +85,21 @@ def screenshots(browser, name: str) -> list[Path]:
             assert overflow <= 0, f"{name}: {overflow}px wider than a phone's screen"
     browser.set_window_size(before["width"], before["height"])
     return paths
+
+
+def set_field(browser: Any, form: str, name: str, value: str) -> None:
+    """Typing into a datetime-local field depends on the browser's locale: set its value."""
+    browser.execute_script("arguments[0].value = arguments[1]",
+                           browser.find_element(By.CSS_SELECTOR, f"{form} [name={name}]"), value)
+
+
+def submit_new_assignment(browser: Any, slug: str, title: str, opens_at: str,
+                          due_at: str) -> None:
+    """Fill and send the course page's new-assignment form (dates as ``YYYY-MM-DDTHH:MM``)."""
+    browser.find_element(By.CSS_SELECTOR, "details.card summary").click()
+    form = "#new-assignment"
+    browser.find_element(By.CSS_SELECTOR, f"{form} [name=slug]").send_keys(slug)
+    browser.find_element(By.CSS_SELECTOR, f"{form} [name=title]").send_keys(title)
+    set_field(browser, form, "opens_at", opens_at)
+    set_field(browser, form, "due_at", due_at)
+    browser.find_element(By.CSS_SELECTOR, f"{form} button[type=submit]").click()
