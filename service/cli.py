@@ -44,10 +44,46 @@ def register(app: typer.Typer) -> None:
             "First start: created these accounts (shown once, change the passwords):",
             f"  admin    {first.admin_email}  password: {first.admin_password}",
             f"  student  {first.student_email}  password: {first.student_password}",
-            f"  demo course id {first.course_id}, assignment id {first.assignment_id}", ""]
+            f"  demo course id {first.course_id}, assignment id {first.assignment_id}",
+            "  (lost them? `dlgrade reset-password EMAIL` prints a new one)", ""]
         banner.append(f"serving on http://{host}:{port} ({mode}); API docs at /docs")
         config = uvicorn.Config(api, host=host, port=port, log_config=None)
         AnnouncingServer(config, "\n" + "\n".join(banner) + "\n").run()
+
+    @app.command("reset-password")
+    def reset_password(
+        email: Annotated[str, typer.Argument(help="the account, e.g. admin@localhost")],
+        state_dir: Annotated[Path | None, typer.Option(
+            help="as given to serve; default ./dlgrade-data")] = None,
+    ) -> None:
+        """Give an account a new password, printed once; its tokens and sessions stop working.
+
+        For the operator who lost the first-start passwords (they are printed only once).
+        Runs against the same database as ``serve`` (DATABASE_URL, or the state directory).
+        """
+        from sqlalchemy import select
+
+        from service.db import make_engine, make_sessionmaker, migrate
+        from service.models import User
+        from service.security import generate_password
+        from service.services.accounts import set_password
+
+        settings = _settings(state_dir)
+        migrate(settings.db_url)
+        engine = make_engine(settings.db_url)
+        try:
+            with make_sessionmaker(engine)() as session:
+                user = session.scalars(select(User).where(User.email == email.lower())).first()
+                if user is None:
+                    typer.echo(f"no account {email} in this database (DATABASE_URL or --state-dir)",
+                               err=True)
+                    raise typer.Exit(1)
+                password = generate_password()
+                set_password(session, user, password)
+                session.commit()
+        finally:
+            engine.dispose()
+        typer.echo(f"{user.email}  password: {password}")
 
     @app.command()
     def worker(

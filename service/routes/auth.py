@@ -12,7 +12,7 @@ from service import schemas as S
 from service.deps import DB, Ctx, CurrentUser, require_admin
 from service.models import ApiToken, User, utcnow
 from service.security import create_access_token, hash_password, new_api_token, verify_password
-from service.services.accounts import revoke_tokens
+from service.services.accounts import revoke_tokens, set_password
 
 router = APIRouter(tags=["auth"])
 
@@ -43,8 +43,7 @@ def change_password(body: S.PasswordChange, user: CurrentUser, session: DB) -> N
     """Change your password; every token issued before, on any device, stops working."""
     if not verify_password(body.current_password, user.password_hash):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "the current password is wrong")
-    user.password_hash = hash_password(body.new_password)
-    revoke_tokens(session, user)  # whoever had a token from the old password loses it
+    set_password(session, user, body.new_password)
     session.commit()
 
 

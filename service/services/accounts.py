@@ -6,6 +6,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from service.models import ApiToken, User, utcnow
+from service.security import hash_password
 
 
 def revoke_tokens(session: Session, user: User) -> None:
@@ -18,3 +19,9 @@ def revoke_tokens(session: Session, user: User) -> None:
     session.execute(update(ApiToken).where(ApiToken.user_id == user.id,
                                            ApiToken.revoked_at.is_(None))
                     .values(revoked_at=utcnow()))
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """A new password, and every token obtained with the old one stops working."""
+    user.password_hash = hash_password(password)
+    revoke_tokens(session, user)
