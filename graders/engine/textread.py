@@ -176,6 +176,11 @@ def notebook_json(text: str, name: str) -> dict[str, Any]:
             f"{name} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg}); "
             "it may have been edited by hand or saved incompletely."
         ) from None
+    except ValueError:  # not JSONDecodeError: an integer past Python's digit limit (4300)
+        raise NotebookRefused(
+            f"{name} holds an integer of more than {sys.get_int_max_str_digits()} digits; "
+            "no notebook has one, so it cannot be read."
+        ) from None
     except RecursionError:
         nb = _TOO_DEEP
     if nb is _TOO_DEEP or _depth(nb) > MAX_JSON_DEPTH:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from graders.engine.intake import check_upload
 from graders.engine.submission import UploadLimits, ipython_to_python, load_submission
 from graders.errors import CodeTooLarge, ReadingFailed, SubmissionError, UnreadableNotebook
 
@@ -125,3 +126,15 @@ def test_a_reader_that_cannot_finish_is_the_graders_fault_not_the_students(
     with pytest.raises(ReadingFailed, match="wall-clock") as err:
         load_submission([path], UploadLimits(read_wall_s=0.001, inline_read_bytes=0))
     assert not isinstance(err.value, SubmissionError)
+
+
+@pytest.mark.parametrize("inline", [1_000_000, 0], ids=["in process", "in the child"])
+def test_a_notebook_with_an_integer_past_pythons_digit_limit_is_refused_at_upload(
+        tmp_path: Path, inline: int) -> None:
+    """json.loads raises a plain ValueError for it (no JSONDecodeError): it was a 500 at upload
+    when read in process, and a reader crash retried as the grader's fault in the child."""
+    text = notebook("x = 1").replace('"metadata": {}', '"metadata": {"n": ' + "7" * 5000 + "}", 1)
+    path = write(tmp_path / "hw.ipynb", text)
+    with pytest.raises(UnreadableNotebook, match=r"^hw\.ipynb holds an integer of more than "
+                                                 r"4300 digits; no notebook has one"):
+        check_upload([path], limits=UploadLimits(inline_read_bytes=inline))

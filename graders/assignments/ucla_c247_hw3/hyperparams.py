@@ -17,6 +17,7 @@ with a message saying how far it got.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -118,6 +119,10 @@ def read_json(files: Mapping[str, bytes]) -> dict[str, Any] | None:
     except json.JSONDecodeError as exc:
         raise HyperparamError(f"{path} is not valid JSON (line {exc.lineno}, column "
                               f"{exc.colno}: {exc.msg}).") from None
+    except ValueError:  # not JSONDecodeError: an integer past Python's digit limit (4300)
+        raise HyperparamError(f"{path} holds an integer of more than "
+                              f"{sys.get_int_max_str_digits()} digits; settings are small "
+                              "numbers.") from None
     except RecursionError:
         raise HyperparamError(f"{path} is nested too deeply to be settings; it should hold "
                               "two sections of numbers.") from None

@@ -109,6 +109,14 @@ def test_json_nested_past_the_recursion_limit_is_the_students_error() -> None:
         settings("fc_net", {"hyperparams.json": deep})
 
 
+def test_an_integer_past_pythons_digit_limit_is_the_students_error() -> None:
+    # json.loads raises a plain ValueError here, not JSONDecodeError.
+    files = {"hyperparams.json": b'{"fc_net": {"num_epochs": ' + b"9" * 5000 + b"}}"}
+    with pytest.raises(HyperparamError, match=r"hyperparams\.json holds an integer of more "
+                                              r"than 4300 digits"):
+        settings("fc_net", files)
+
+
 def test_oversized_json_is_refused_before_it_is_parsed() -> None:
     big = json.dumps({"fc_net": {"reg": 0.1}, "padding": [0] * 50_000}).encode()
     with pytest.raises(HyperparamError, match=r"hyperparams.json is 150,0\d\d bytes; .* at most "
@@ -126,6 +134,18 @@ def test_deeply_nested_settings_fail_their_problem_not_the_grader(
     assert nn.status == "failed" and nn.score == 0
     assert "Internal grading error" not in nn.message
     assert nn.message.startswith("hyperparams.json is nested too deeply")
+
+
+def test_an_over_long_integer_in_settings_fails_its_problem_not_the_grader(
+        tmp_path: Path, synthetic_data: dict) -> None:
+    files: dict[str, str | bytes] = dict(reference_sources())
+    files["hyperparams.json"] = b'{"neural_net": {"num_iters": ' + b"1" * 5000 + b"}}"
+    result = grade("ucla-c247-hw3", write_files(tmp_path / "upload", files), seed=24, pool=POOL,
+                   problems=["neural_net.cifar10"])
+    (nn,) = result.problems
+    assert nn.status == "failed" and nn.score == 0
+    assert nn.message == ("hyperparams.json holds an integer of more than 4300 digits; "
+                          "settings are small numbers.")
 
 
 def test_bad_settings_fail_only_their_training_problem(tmp_path: Path,
