@@ -240,6 +240,18 @@ class ExtraAttemptsCreate(BaseModel):
     reason: str = ""
 
 
+class ExtraAttemptsOut(BaseModel):
+    """One grant; a student's grants add up, and each is revoked by its ``id``."""
+
+    id: int
+    user_id: int
+    email: str | None = None
+    count: int
+    reason: str
+    granted_by: int
+    created_at: datetime
+
+
 class ScoreIn(BaseModel):
     points: float = Field(ge=0)
     reason: str = Field(min_length=1, description="shown to the student")

@@ -212,16 +212,40 @@ def revoke_extension(user_id: int, aa: AssignmentInstructor, session: DB) -> Non
     extensions.revoke(session, aa.assignment, user_id)
 
 
-@router.post("/assignments/{assignment_id}/extra-attempts", status_code=201)
+@router.post("/assignments/{assignment_id}/extra-attempts", response_model=S.ExtraAttemptsOut,
+             status_code=201)
 def grant_extra_attempts(body: S.ExtraAttemptsCreate, aa: AssignmentInstructor,
-                         session: DB) -> dict[str, int]:
-    """Let one student submit more times than the assignment's limit."""
+                         session: DB) -> S.ExtraAttemptsOut:
+    """Let one student submit more times than the assignment's limit. Grants add up; each
+    can be revoked on its own by its ``id``."""
     a = aa.assignment
     _student(session, a.course_id, body.user_id)
-    session.add(ExtraAttempts(assignment_id=a.id, user_id=body.user_id, count=body.count,
-                              granted_by=aa.access.user.id, reason=body.reason))
-    session.commit()
-    return {"user_id": body.user_id, "granted": body.count}
+    g = extensions.grant_attempts(session, a, body.user_id, body.count, body.reason,
+                                  by=aa.access.user.id)
+    return _grant_out(g, None, a.course.timezone)
+
+
+def _grant_out(g: ExtraAttempts, email: str | None, tz: str) -> S.ExtraAttemptsOut:
+    return S.ExtraAttemptsOut(id=g.id, user_id=g.user_id, email=email, count=g.count,
+                              reason=g.reason, granted_by=g.granted_by,
+                              created_at=S.local(g.created_at, tz))  # type: ignore[arg-type]
+
+
+@router.get("/assignments/{assignment_id}/extra-attempts",
+            response_model=list[S.ExtraAttemptsOut])
+def list_extra_attempts(aa: AssignmentInstructor, session: DB) -> list[S.ExtraAttemptsOut]:
+    """Every grant of extra attempts for this assignment, by student, with who granted it
+    and why; a student's limit is the assignment's plus the sum of their grants."""
+    tz = aa.assignment.course.timezone
+    return [_grant_out(g, email, tz)
+            for g, email in extensions.list_attempts(session, aa.assignment)]
+
+
+@router.delete("/assignments/{assignment_id}/extra-attempts/{grant_id}", status_code=204)
+def revoke_extra_attempts(grant_id: int, aa: AssignmentInstructor, session: DB) -> None:
+    """Take back one grant of extra attempts. What the student already submitted is kept
+    and counted; new uploads are refused once they are at the lowered limit."""
+    extensions.revoke_attempts(session, aa.assignment, grant_id)
 
 
 @router.post("/assignments/{assignment_id}/regrade", status_code=202)

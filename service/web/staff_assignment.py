@@ -23,9 +23,11 @@ from service.routes.assignments import (
     grant_extension,
     grant_extra_attempts,
     list_extensions,
+    list_extra_attempts,
     list_submissions,
     regrade_assignment,
     revoke_extension,
+    revoke_extra_attempts,
     update_assignment,
 )
 from service.routes.courses import roster
@@ -59,7 +61,8 @@ def manage_assignment(request: Request, aa: AssignmentInstructor, ctx: Ctx, sess
     students = [m for m in roster(aa.access, session) if m.role == "student"]
     return render(request, "staff/assignment.html", a=get_assignment(aa, ctx, session),
                   course=aa.assignment.course, students=students,
-                  extensions=list_extensions(aa, session), progress=progress)
+                  extensions=list_extensions(aa, session),
+                  extra_attempts=list_extra_attempts(aa, session), progress=progress)
 
 
 @router.post("/assignments/{assignment_id}/manage/settings")
@@ -90,6 +93,13 @@ def extra_attempts_form(request: Request, aa: AssignmentInstructor, session: DB,
                   lambda: grant_extra_attempts(parse(
                       S.ExtraAttemptsCreate, {"reason": "", **fields}, blank_is_none=False),
                       aa, session))
+
+
+@router.post("/assignments/{assignment_id}/manage/extra-attempts/{grant_id}/revoke")
+def revoke_extra_attempts_form(request: Request, grant_id: int, aa: AssignmentInstructor,
+                               session: DB) -> Response:
+    return submit(request, session, _here(aa), "Extra attempts revoked: submissions already "
+                  "made are kept.", lambda: revoke_extra_attempts(grant_id, aa, session))
 
 
 @router.post("/assignments/{assignment_id}/manage/regrade")

@@ -49,6 +49,7 @@ ENDPOINTS: list[tuple[str, str, str, dict[str, Any], set[str]]] = [
      {"json": {"user_id": "{alice}", "due_at": DUE, "reason": "ill"}}, STAFF_A),
     ("extra attempts", "POST", "/assignments/{a1}/extra-attempts",
      {"json": {"user_id": "{alice}", "count": 1}}, STAFF_A),
+    ("list extra attempts", "GET", "/assignments/{a1}/extra-attempts", {}, STAFF_A),
     ("regrade all", "POST", "/assignments/{a1}/regrade", {"json": {"reason": "fix"}}, STAFF_A),
     ("submissions", "GET", "/assignments/{a1}/submissions", {}, STAFF_A),
     ("my submissions", "GET", "/assignments/{a1}/my-submissions", {}, MEMBERS_A),

@@ -231,6 +231,33 @@ def test_upload_refused_when_limit_reached_until_extra_attempts(client: TestClie
     assert r.status_code == 201 and r.json()["attempt"] == 2
 
 
+def test_extra_attempts_are_listed_and_revoked(client: TestClient, world: World) -> None:
+    aid = world.add_assignment("limited", max_submissions=1)
+    url, h = f"/api/v1/assignments/{aid}/extra-attempts", world.h("inst_a")
+    files = [("files", ("s.py", b"p1", "text/plain"))]
+    sick = client.post(url, headers=h, json={"user_id": world.ids["alice"], "count": 1,
+                                             "reason": "sick"}).json()
+    client.post(url, headers=h, json={"user_id": world.ids["bob"], "count": 3})
+    listed = client.get(url, headers=h).json()
+    assert [(g["email"], g["count"], g["reason"]) for g in listed] == [
+        ("alice@example.org", 1, "sick"), ("bob@example.org", 3, "")]
+    assert listed[0]["id"] == sick["id"] and listed[0]["granted_by"] == world.ids["inst_a"]
+    assert client.get(url, headers=world.h("alice")).status_code == 403
+    assert client.delete(f"{url}/{sick['id']}", headers=world.h("alice")).status_code == 403
+    assert client.delete(f"{url}/{sick['id']}", headers=h).status_code == 204
+    assert [g["email"] for g in client.get(url, headers=h).json()] == ["bob@example.org"]
+    for attempt in (1, 2):  # alice is back at the assignment's limit of one
+        r = client.post(f"/api/v1/assignments/{aid}/submissions", headers=world.h("alice"),
+                        files=files)
+        assert r.status_code == (201 if attempt == 1 else 409)
+    again = client.delete(f"{url}/{sick['id']}", headers=h)
+    assert again.status_code == 404 and again.json()["detail"]["code"] == "no_extra_attempts"
+    other = world.add_assignment("other")
+    bob = client.get(url, headers=h).json()[0]["id"]
+    assert client.delete(f"/api/v1/assignments/{other}/extra-attempts/{bob}",
+                         headers=h).status_code == 404  # a grant of another assignment
+
+
 def test_upload_refused_when_interval_too_short(client: TestClient, world: World) -> None:
     aid = world.add_assignment("slow", min_interval_seconds=600)
     files = [("files", ("s.py", b"p1", "text/plain"))]

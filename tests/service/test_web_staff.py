@@ -130,9 +130,27 @@ def test_extensions_and_extra_attempts_are_listed_granted_and_revoked(
     row = re.search(rf'<tr id="extension-{alice}">(.*?)</tr>', page, re.S)
     assert row and "alice@example.org" in row.group(1)
     assert "Tue 15 Jan 2030, 12:00 CET" in row.group(1)
+    assert "No extra attempts." in page
     page = followed(client, post(client, f"/assignments/{aid}/manage/extra-attempts", {
-        "user_id": str(alice), "count": "2"}))
+        "user_id": str(alice), "count": "2", "reason": "lab closed"}))
     assert flash_of(page) == "saved: Extra attempts granted."
+    page = followed(client, post(client, f"/assignments/{aid}/manage/extra-attempts", {
+        "user_id": str(alice), "count": "1"}))
+    grants = re.findall(r'<tr id="extra-attempts-(\d+)">(.*?)</tr>', page, re.S)
+    assert len(grants) == 2 and "No extra attempts." not in page
+    first, row = grants[0]
+    assert "alice@example.org" in row and '<td class="num">2</td>' in row and "lab closed" in row
+    forged = post(client, f"/assignments/{aid}/manage/extra-attempts/{first}/revoke", {},
+                  token="not-the-token")
+    assert forged.status_code == 403
+    page = followed(client, post(
+        client, f"/assignments/{aid}/manage/extra-attempts/{first}/revoke", {}))
+    assert flash_of(page).startswith("saved: Extra attempts revoked")
+    assert f'id="extra-attempts-{first}"' not in page and len(
+        re.findall(r'<tr id="extra-attempts-', page)) == 1
+    gone = followed(client, post(
+        client, f"/assignments/{aid}/manage/extra-attempts/{first}/revoke", {}))
+    assert flash_of(gone) == f"refused: no grant {first} of extra attempts for this assignment"
     staff_b = followed(client, post(client, f"/assignments/{aid}/manage/extensions", {
         "user_id": str(world.ids["carol"]), "due_at": "2030-01-15T12:00"}))
     assert "not a student of this course" in flash_of(staff_b)  # carol is in course B
@@ -142,7 +160,7 @@ def test_extensions_and_extra_attempts_are_listed_granted_and_revoked(
     assert f'id="extension-{alice}"' not in page and "No extensions." in page
     with ctx.sessions() as s:
         assert s.query(Extension).count() == 0
-        assert s.query(ExtraAttempts).one().count == 2
+        assert s.query(ExtraAttempts).one().count == 1
 
 
 def test_the_submissions_table_filters_by_status_student_and_problem_and_pages(
