@@ -1,22 +1,25 @@
-"""A course's staff pages: its settings, assignments, roster, and gradebook.
+"""A course's staff pages: a new course, its settings, assignments, roster, and gradebook.
 
-Each page and form declares the API's ``CourseInstructor`` and calls the
-API's route functions: staff of another course, and students, are refused
-exactly as the API refuses them, before any form field is read.
+Each page and form declares the API's ``CourseInstructor`` (a new course: the
+API's ``require_staff``) and calls the API's route functions: staff of another
+course, and students, are refused exactly as the API refuses them, before any
+form field is read.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import Response
 
 from service import schemas as S
-from service.deps import DB, CourseInstructor, Ctx
+from service.deps import DB, CourseInstructor, Ctx, require_staff
 from service.grading import problem_order
+from service.models import User
 from service.routes.assignments import create_assignment, list_assignments
 from service.routes.courses import (
+    create_course,
     drop_member,
     enroll_one,
     gradebook_csv,
@@ -42,6 +45,27 @@ def assignment_data(fields: dict[str, str]) -> dict[str, str | None]:
     if not (fields.get("min_interval_seconds") or "").strip():
         data["min_interval_seconds"] = "0"
     return data
+
+
+Staff = Annotated[User, Depends(require_staff)]
+
+
+@router.get("/courses/new")
+def new_course_page(request: Request, user: Staff) -> Response:
+    """Only whom the API lets create a course (instructors and administrators) sees the form."""
+    request.state.user = user
+    return render(request, "staff/new_course.html")
+
+
+@router.post("/courses/new")
+def new_course(request: Request, user: Staff, session: DB, fields: Fields) -> Response:
+    """Created: on to the new course's staff page (its creator is its instructor)."""
+    try:
+        out = create_course(parse(S.CourseCreate, fields), user, session)
+    except REFUSALS as exc:
+        return refused(request, session, "/courses/new", exc)
+    return flash.redirect(request, f"/courses/{out.id}/manage",
+                          f"{out.code} created; you are its instructor.")
 
 
 def _manage(request: Request, access: CourseInstructor, ctx: Ctx, session: DB,

@@ -20,6 +20,7 @@ from service.context import Context
 from service.models import (
     Assignment,
     CheckResult,
+    Course,
     Enrollment,
     Extension,
     ExtraAttempts,
@@ -89,6 +90,43 @@ def test_an_instructor_creates_an_assignment_and_edits_its_rules(
     typo = followed(client, post(client, f"/courses/{course}/manage/assignments",
                                  dict(ASSIGNMENT, slug="no-such-grader")))
     assert flash_of(typo).startswith("refused: no grader named 'no-such-grader'")
+
+
+def test_an_instructor_creates_a_course_from_the_courses_page_and_a_student_cannot(
+        client: TestClient, world: World, ctx: Context) -> None:
+    logged_in(client, world, ctx, "inst_b")
+    courses = client.get("/courses").text
+    assert 'href="/courses/new"' in courses
+    form = client.get("/courses/new")
+    assert form.status_code == 200 and 'id="new-course"' in form.text
+    course = {"code": "DL-2026", "title": "Deep learning", "timezone": "Europe/Amsterdam",
+              "late_day_budget": "3"}
+    forged = post(client, "/courses/new", course, token="not-the-token")
+    assert forged.status_code == 403
+    r = post(client, "/courses/new", course)
+    assert r.status_code == 303 and r.headers["location"].endswith("/manage")
+    page = client.get(r.headers["location"]).text
+    assert flash_of(page) == "saved: DL-2026 created; you are its instructor."
+    assert "Manage DL-2026 · Deep learning" in page
+    assert "DL-2026 · Deep learning" in client.get("/courses").text
+    with ctx.sessions() as s:
+        (c,) = s.query(Course).filter_by(code="DL-2026").all()
+        assert (c.timezone, c.late_day_budget) == ("Europe/Amsterdam", 3)
+        assert s.query(Enrollment).filter_by(course_id=c.id).one().user_id == world.ids["inst_b"]
+    taken = followed(client, post(client, "/courses/new", dict(course, title="Again")))
+    assert flash_of(taken) == "refused: course code 'DL-2026' is taken"
+    assert 'id="new-course"' in taken
+    zone = followed(client, post(client, "/courses/new", dict(course, code="X",
+                                                              timezone="Mars/Olympus")))
+    assert flash_of(zone).startswith("refused: ") and "Mars/Olympus" in flash_of(zone)
+    logged_in(client, world, ctx, "alice")  # the API's rule: instructors and administrators
+    assert 'href="/courses/new"' not in client.get("/courses").text
+    assert client.get("/courses/new").status_code == 403
+    token = page_csrf(client)
+    r = post(client, "/courses/new", dict(course, code="MINE"), token=token)
+    assert r.status_code == 403 and "only instructors may do this" in r.text
+    with ctx.sessions() as s:
+        assert s.query(Course).filter_by(code="MINE").count() == 0
 
 
 def test_a_roster_is_imported_one_student_added_and_one_dropped(
