@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.db import make_engine, make_sessionmaker
 from service.grading import Grader, load_grader
 from service.services.changes import Changes
+from service.services.intake_gate import IntakeGate
 from service.settings import Settings
 
 if TYPE_CHECKING:
@@ -26,10 +28,17 @@ class Context:
     broker: Broker | None = None
     secret: str = field(default="", repr=False)
     changes: Changes = field(default_factory=Changes)
+    intake: IntakeGate = field(default_factory=lambda: intake_gate(Settings()))
 
     def close(self) -> None:
         self.changes.close()
         self.engine.dispose()
+
+
+def intake_gate(settings: Settings) -> IntakeGate:
+    return IntakeGate(concurrency=settings.intake_concurrency or os.cpu_count() or 1,
+                      refusals=settings.intake_refusals,
+                      window_s=settings.intake_refusal_window_s, wait_s=settings.intake_wait_s)
 
 
 def build_context(settings: Settings, *, broker: Broker | None = None,
@@ -39,4 +48,5 @@ def build_context(settings: Settings, *, broker: Broker | None = None,
                    grader=grader or load_grader(settings), broker=broker,
                    secret=settings.resolved_secret(),
                    changes=Changes(settings.redis_url, settings.queue("changes"),
-                                   enabled=settings.live_announce))
+                                   enabled=settings.live_announce),
+                   intake=intake_gate(settings))

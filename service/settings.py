@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     max_files: int = 20
     max_file_bytes: int = 20 * MiB
     max_upload_bytes: int = 50 * MiB
+    # Reading an upload before accepting it (service/services/intake_gate.py): at most this
+    # many at once per API process (0: one per CPU), waiting at most intake_wait_s for a turn;
+    # after intake_refusals refused uploads within intake_refusal_window_s a student waits.
+    intake_concurrency: int = Field(0, ge=0)
+    intake_wait_s: float = Field(20.0, ge=0)
+    intake_refusals: int = Field(10, ge=1)
+    intake_refusal_window_s: float = Field(600.0, gt=0)
 
     # Grading: the engine entry point is an import path so tests and workers
     # in other processes can swap it without touching the code.

@@ -344,7 +344,9 @@ def my_submissions(aa: AssignmentMember, session: DB, response: Response,
              responses={403: {"description": "not open yet, or closed"},
                         409: {"description": "submission limit reached"},
                         413: {"description": "too many or too large files"},
-                        429: {"description": "minimum interval between submissions"}})
+                        429: {"description": "minimum interval between submissions, too many "
+                                             "refused uploads, or one still being checked"},
+                        503: {"description": "every upload reader busy; nothing was kept"}})
 def upload(aa: AssignmentMember, ctx: Ctx, session: DB,
            files: Annotated[list[UploadFile], File(description="one or more files")]
            ) -> S.SubmissionOut:

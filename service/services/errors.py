@@ -51,3 +51,10 @@ class StorageFull(ServiceError):
 
     status = 507
     code = "storage_full"
+
+
+class Busy(ServiceError):
+    """Too much is being done at once: nothing was kept, the same request may be sent later."""
+
+    status = 503
+    code = "busy"

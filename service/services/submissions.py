@@ -91,14 +91,20 @@ def accept_upload(ctx: Context, session: Session, a: Assignment, user: User,
     Files that cannot earn a point (a notebook that is not JSON, no code at all)
     are refused with ``SubmissionError`` before anything is committed, so the
     refusal uses no attempt.
+    Reading them passes ``ctx.intake`` first, which bounds what refusals may cost.
     """
     now = utcnow()
     attempt = check_can_submit(session, a, user.id, now)
     key = f"{a.id}/{uuid.uuid4().hex}"
-    stored = storage.store_files(ctx.settings, key, files)
+    with ctx.intake.admit(user.id):
+        stored = storage.store_files(ctx.settings, key, files)
+        try:
+            paths = [ctx.settings.submissions_dir / key / f.name for f in stored]
+            check_upload(paths, ctx.grader.assignment(a.slug).graded_files)
+        except BaseException:
+            storage.remove(ctx.settings, key)
+            raise
     try:
-        paths = [ctx.settings.submissions_dir / key / f.name for f in stored]
-        check_upload(paths, ctx.grader.assignment(a.slug).graded_files)
         sub = Submission(assignment_id=a.id, user_id=user.id, attempt=attempt, status="queued",
                          storage_key=key, submitted_at=now)
         sub.assignment = a
