@@ -256,6 +256,16 @@ def problem_points(session: Session, assignments: list[Assignment]) -> dict[int,
             for sc in each}
 
 
+def manual_scores(session: Session,
+                  assignments: list[Assignment]) -> dict[tuple[int, int, str], ScoreAdjustment]:
+    """The written score in force per (assignment, student, problem): the latest entered."""
+    rows = session.scalars(select(ScoreAdjustment).where(
+        ScoreAdjustment.assignment_id.in_([a.id for a in assignments]),
+        ScoreAdjustment.kind == "manual"))
+    return {(m.assignment_id, m.user_id, m.problem_id): m for m in
+            sorted(rows, key=lambda m: (m.created_at, m.id))}
+
+
 def gradebook_csv(session: Session, course: Course,
                   orders: dict[int, Sequence[str]] | None = None) -> str:
     """One row per student: each assignment's counted score after penalties, its problems'

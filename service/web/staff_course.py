@@ -14,8 +14,8 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import Response
 
 from service import schemas as S
-from service.deps import DB, CourseInstructor, Ctx, require_staff
-from service.grading import problem_order
+from service.deps import DB, CourseInstructor, Ctx, SubmissionInstructor, require_staff
+from service.grading import known_slug, problem_order
 from service.models import User
 from service.routes.assignments import create_assignment, list_assignments
 from service.routes.courses import (
@@ -27,6 +27,7 @@ from service.routes.courses import (
     roster,
     update_course,
 )
+from service.routes.submissions import set_score
 from service.services import gradebook as book
 from service.web import flash
 from service.web.forms import REFUSALS, Fields, parse, refused, submit
@@ -143,10 +144,27 @@ def gradebook_page(request: Request, access: CourseInstructor, ctx: Ctx,
     """Per assignment: the counted score, each problem's points, days late and penalty."""
     request.state.user = access.user
     assignments, rows = book.gradebook(session, access.course)
+    infos = {a.id: known_slug(ctx.grader, a.slug) for a in assignments}
     return render(request, "staff/gradebook.html", course=access.course,
                   assignments=assignments, rows=rows,
                   orders={a.id: problem_order(ctx.grader, a.slug) for a in assignments},
-                  points=book.problem_points(session, assignments))
+                  points=book.problem_points(session, assignments),
+                  written={aid: {p.id: p.points for p in info.problems if p.manual}
+                           for aid, info in infos.items() if info},
+                  manual=book.manual_scores(session, assignments))
+
+
+@router.post("/submissions/{submission_id}/gradebook/score/{problem_id}")
+def gradebook_score_form(request: Request, problem_id: str, sa: SubmissionInstructor, ctx: Ctx,
+                         session: DB, fields: Fields) -> Response:
+    """A written score typed in the gradebook: the review's ``set_score``, back to the row.
+
+    A manual score belongs to the student and the problem, but is entered on one of their
+    submissions (the counted one here), so a student without one has no form."""
+    sub = sa.submission
+    back = f"/courses/{sub.assignment.course_id}/gradebook#student-{sub.user_id}"
+    return submit(request, session, back, f"Score for {problem_id} of {sub.user.email} saved.",
+                  lambda: set_score(problem_id, parse(S.ScoreIn, fields), sa, ctx, session))
 
 
 @router.get("/courses/{course_id}/gradebook.csv")

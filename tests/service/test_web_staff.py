@@ -348,7 +348,8 @@ def test_the_gradebook_shows_problems_and_lateness_and_its_csv_opens_formula_lik
     page = client.get(f"/courses/{world.ids['course_a']}/gradebook").text
     row = re.search(rf'<tr id="student-{world.ids["alice"]}">(.*?)</tr>', page, re.S).group(1)
     assert "<strong>6.3</strong></a> / 11" in row  # 7 less the 10% of one day late
-    assert re.findall(r'<td class="num">([^<]+)</td>', row)[:4] == ["2", "3", "0", "2"]
+    assert re.findall(r'<td class="num">([^<]+)</td>', row)[:3] == ["2", "3", "2"]
+    assert f'id="written-{world.ids["alice"]}-{world.ids["a1"]}-m1"' in row  # m1: a form
     assert "1 d" in row and "−10%" in row
     got = client.get(f"/courses/{world.ids['course_a']}/gradebook.csv")
     assert got.headers["content-disposition"].startswith("attachment;")
@@ -512,3 +513,46 @@ def test_a_value_the_database_cannot_hold_is_refused_with_a_page_not_json(
     assert "a value in the request is invalid" in html.unescape(r.text)
     api = client.get("/api/v1/courses/99999999999999999999", headers=world.h("inst_a"))
     assert api.status_code == 422 and api.json()["detail"]["code"] == "invalid_value"
+
+
+def written_cell(page: str, world: World, who: str) -> str:
+    row = re.search(rf'<tr id="student-{world.ids[who]}">(.*?)</tr>', page, re.S).group(1)
+    found = re.search(rf'<td class="num written" id="written-{world.ids[who]}-'
+                      rf'{world.ids["a1"]}-m1">(.*?)</td>', row, re.S)
+    return found.group(1) if found else ""
+
+
+def test_a_written_score_is_typed_in_the_gradebook_and_counts_for_the_student(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    sid = graded(client, world, ctx, broker, "alice", "p1 p2 t1 secret")
+    logged_in(client, world, ctx, "inst_a")
+    book = f"/courses/{world.ids['course_a']}/gradebook"
+    page = client.get(book).text
+    cell = written_cell(page, world, "alice")
+    assert f'action="/submissions/{sid}/gradebook/score/m1"' in cell
+    assert 'name="points"' in cell and 'value=""' in cell and "/ 4" in cell
+    assert written_cell(page, world, "bob") == ""  # no submission to enter it on
+    assert "<strong>7</strong></a> / 11" in page
+    action = f"/submissions/{sid}/gradebook/score/m1"
+    assert post(client, action, {"points": "3.5", "reason": "x"},
+                token="not-the-token").status_code == 403
+    r = post(client, action, {"points": "3.5", "reason": "neat proof"})
+    assert r.headers["location"] == f"{book}#student-{world.ids['alice']}"
+    page = client.get(r.headers["location"]).text
+    assert flash_of(page) == "saved: Score for m1 of alice@example.org saved."
+    cell = written_cell(page, world, "alice")
+    assert 'value="3.5"' in cell and 'value="neat proof"' in cell
+    assert "<strong>10.5</strong></a> / 11" in page
+    too_much = followed(client, post(client, action, {"points": "5", "reason": "x"}))
+    assert flash_of(too_much) == "refused: m1 is worth at most 4 points"
+    no_reason = followed(client, post(client, action, {"points": "1", "reason": ""}))
+    assert flash_of(no_reason).startswith("refused: reason")
+    assert 'value="3.5"' in written_cell(no_reason, world, "alice")
+    got = client.get(f"{book}.csv").text
+    alice = next(r for r in csv.DictReader(io.StringIO(got)) if r["email"] == "alice@example.org")
+    assert (alice["a1"], alice["a1: m1"]) == ("10.5", "3.5")
+    logged_in(client, world, ctx, "alice")
+    assert post(client, action, {"points": "4", "reason": "mine"}).status_code == 403
+    mine = client.get(f"/submissions/{sid}").text
+    assert "Score given by the course staff: neat proof" in mine
+    assert re.search(r'id="problem-m1">.*?3.5 / 4', mine, re.S)
