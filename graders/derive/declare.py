@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
-from .functions import function_checks, loss_checks
+from .functions import function_checks, loss_checks, strengths
 from .inputs import Arg, as_arg
 from .layers import layer_checks, module_checks
 from .pairs import BACKWARD_CHECKS, FORWARD_CHECKS, pair_checks
@@ -73,9 +73,12 @@ def function(assignment: Assignment, name: str, *, points: float, tol: float, ba
 def loss(assignment: Assignment, name: str, *, points: float, tol: float, batch: str,
          args: Mapping[str, Any]) -> None:
     ref = _reference(assignment, name)
-    func = loss_checks(name, _args(args), ref, batch=batch, tol=tol)
-    _register(assignment, name, points, [name], LOSS_CHECKS, func,
-              f"{name}: loss and gradient, at two batch sizes, against finite differences.")
+    declared = _args(args)
+    off = strengths(declared)
+    func = loss_checks(name, declared, ref, batch=batch, tol=tol)
+    _register(assignment, name, points, [name], LOSS_CHECKS + (2 if off else 0), func,
+              f"{name}: loss and gradient, at two batch sizes, against finite differences"
+              + (f"; again with {', '.join(off)} at 0." if off else "."))
 
 
 def layer(assignment: Assignment, name: str, *, points: float | tuple[float, float],

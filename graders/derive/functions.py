@@ -72,13 +72,24 @@ def function_checks(name: str, args: Mapping[str, Arg], reference: Callable[...,
     return problem
 
 
+def strengths(args: Mapping[str, Arg]) -> list[str]:
+    """The arguments given as a number (``reg=0.5``): regularisation strengths."""
+    return [a for a, spec in args.items() if spec.dist == "constant"]
+
+
 def loss_checks(name: str, args: Mapping[str, Arg], reference: Callable[..., Any], *,
                 batch: str, tol: float) -> Callable[[Student, Context], Checks]:
     """``(loss, dx)`` against the reference, at two batch sizes, and against finite
-    differences of the reference loss and of the student's own loss."""
+    differences of the reference loss and of the student's own loss.
+
+    With a regularisation strength (``reg=0.5``) all of that runs at that strength, and
+    loss and gradient are checked once more with it at 0: the data term and the
+    regulariser earn their marks apart (a forgotten or doubled regulariser fails only
+    the checks that have one)."""
     call = _signature(name, args)
     first = next(iter(args))  # the scores: what dx is the gradient of
     returns = ("loss", f"d{first}")
+    off = strengths(args)
 
     def problem(student: Student, ctx: Context) -> Checks:
         dims = draw_dims(symbols(args), ctx.rng)
@@ -112,5 +123,13 @@ def loss_checks(name: str, args: Mapping[str, Arg], reference: Callable[..., Any
         yield gradient(f"{call} → {returns[1]} against finite differences of your loss",
                        own_loss, at, {first: got[returns[1]]}, ctx.rng, supporting=True)
         yield mutated
+        if off:
+            plain = {**x, **dict.fromkeys(off, 0.0)}
+            got0 = unpack(call, _call(student, name, plain)[0], returns)
+            want0 = dict(zip(returns, reference(**copies(plain)), strict=True))
+            without = f"{call} without regularisation ({', '.join(f'{a}=0' for a in off)})"
+            for key in returns:
+                yield same_as(f"{without} → {key}", {key: got0[key]}, {key: want0[key]},
+                              tol=tol)
 
     return problem

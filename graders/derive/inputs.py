@@ -27,6 +27,7 @@ class Arg:
 
     ``dist="labels"`` draws integer class labels in ``[0, classes)``; ``dist="binary"``
     draws targets 0.0 or 1.0 (a binary cross-entropy's ``y``);
+    ``dist="constant"`` is a scalar passed as it is, ``low`` (a regularisation strength);
     ``kinks`` keeps values at least ``margin`` away from points where the
     function is not differentiable (ReLU's 0), so finite differences are exact.
     """
@@ -34,14 +35,14 @@ class Arg:
     shape: Shape
     low: float = -1.0
     high: float = 1.0
-    dist: Literal["normal", "uniform", "labels", "binary"] = "normal"
+    dist: Literal["normal", "uniform", "labels", "binary", "constant"] = "normal"
     classes: str | None = None
     kinks: tuple[float, ...] = ()
     margin: float = 0.05
 
     @property
     def differentiable(self) -> bool:
-        return self.dist not in ("labels", "binary")
+        return self.dist not in ("labels", "binary", "constant")
 
 
 def labels(classes: str, shape: Shape = ("N",)) -> Arg:
@@ -57,12 +58,14 @@ def binary(shape: Shape = ("N",)) -> Arg:
 def as_arg(value: Arg | Shape | str, name: str) -> Arg:
     if isinstance(value, Arg):
         return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return Arg((), float(value), float(value), dist="constant")
     if isinstance(value, str):  # a bare dimension name: labels over that many classes
         return labels(value)
     if isinstance(value, tuple) and all(isinstance(d, str | int) for d in value):
         return Arg(value)
-    raise SpecError(f"argument {name!r}: expected a shape like ('N', 'D'), an Arg or "
-                    f"labels('C'); got {value!r}")
+    raise SpecError(f"argument {name!r}: expected a shape like ('N', 'D'), an Arg, "
+                    f"labels('C') or a number; got {value!r}")
 
 
 def symbols(args: Mapping[str, Arg]) -> list[str]:
@@ -94,13 +97,16 @@ def concrete(shape: Shape, dims: Mapping[str, int]) -> tuple[int, ...]:
 
 
 def draw(args: Mapping[str, Arg], dims: Mapping[str, int],
-         rng: np.random.Generator) -> dict[str, np.ndarray]:
+         rng: np.random.Generator) -> dict[str, np.ndarray | float]:
     out = {}
     for name, arg in args.items():
         size = concrete(arg.shape, dims)
         if arg.dist == "labels":
             assert arg.classes is not None
             out[name] = rng.integers(0, dims[arg.classes], size=size)
+            continue
+        if arg.dist == "constant":
+            out[name] = arg.low
             continue
         if arg.dist == "binary":
             out[name] = (rng.random(size) < 0.5).astype(np.float64)
