@@ -169,7 +169,9 @@ def update_assignment(body: S.AssignmentUpdate, aa: AssignmentInstructor, ctx: C
 @router.get("/assignments/{assignment_id}/statistics")
 def assignment_statistics(aa: AssignmentInstructor, ctx: Ctx, session: DB) -> dict[str, Any]:
     """Counted scores (histogram, mean, median), pass rates per problem and per check
-    (checks grouped by their stable key), and the median grading time."""
+    (checks grouped by their stable key), and the median grading time. A problem passes
+    with full points, a person's score counting where one was given; a written problem's
+    rate is over the students scored on it, the rest counted as ``unscored``."""
     return statistics_for(session, aa.assignment, problem_order(ctx.grader, aa.assignment.slug))
 
 

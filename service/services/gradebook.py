@@ -302,10 +302,22 @@ def submissions_by_day(session: Session, a: Assignment) -> list[dict[str, int]]:
     return [{"day": d, "count": counts[d]} for d in sorted(counts)]
 
 
+def _passed(p: ProblemResult, adj: ScoreAdjustment | None) -> bool | None:
+    """Full points, with a person's score where one was entered; a written problem nobody
+    has scored yet is neither passed nor failed (None), not a fail that drags its rate to 0."""
+    if adj is not None:
+        return adj.points >= p.max_score - 1e-9
+    if p.manual:
+        return None
+    return p.status == "passed"
+
+
 def statistics_for(session: Session, a: Assignment, order: Sequence[str]) -> dict[str, object]:
     """Distribution of counted scores, pass rates per problem and check, grading time.
 
-    Problems and their checks are listed in the assignment's ``order``.
+    Problems and their checks are listed in the assignment's ``order``. A problem's pass
+    rate is over the students it was scored for (``n``); written ones nobody has scored
+    yet are counted apart (``unscored``), and a problem no one is scored on has none.
     """
     scored = load_scored(session, [a.id], with_checks=True)
     counted: list[Scored] = []
@@ -317,12 +329,16 @@ def statistics_for(session: Session, a: Assignment, order: Sequence[str]) -> dic
     for f in fractions:
         bins[min(9, int(f * 10))] += 1
     problem_pass: dict[str, list[bool]] = defaultdict(list)
+    unscored: dict[str, int] = defaultdict(int)
     # By key, not name: a name may show the values its run drew, one row per run.
     check_pass: dict[tuple[str, str], list[bool]] = defaultdict(list)
     check_name: dict[tuple[str, str], str] = {}
     for c in counted:
         for p in in_order(c.problems, order):
-            problem_pass[p.problem_id].append(p.status == "passed")
+            passed = _passed(p, c.adjusted.get(p.problem_id))
+            if passed is None:
+                unscored[p.problem_id] += 1
+            problem_pass[p.problem_id] += [] if passed is None else [passed]
             for ch in p.checks:
                 k = (p.problem_id, ch.key or ch.name)
                 check_pass[k].append(ch.status == "passed")
@@ -346,7 +362,8 @@ def statistics_for(session: Session, a: Assignment, order: Sequence[str]) -> dic
                   "min": min(scores, default=None), "max": max(scores, default=None),
                   "histogram": [{"from": i / 10, "to": (i + 1) / 10, "count": n}
                                 for i, n in enumerate(bins)]},
-        "problems": [{"id": k, "pass_rate": sum(v) / len(v), "n": len(v)}
+        "problems": [{"id": k, "pass_rate": sum(v) / len(v) if v else None, "n": len(v),
+                      "unscored": unscored[k]}
                      for k, v in problem_pass.items()],
         "checks": [{"problem": k[0], "key": k[1], "name": check_name[k],
                     "pass_rate": sum(v) / len(v), "n": len(v)}

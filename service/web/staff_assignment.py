@@ -8,7 +8,7 @@ route functions, so they refuse whom the API refuses and show what it answers.
 from __future__ import annotations
 
 from math import ceil
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -139,6 +139,13 @@ def submissions_page(
                   problems=problem_order(ctx.grader, aa.assignment.slug))
 
 
+def pass_note(p: dict[str, Any]) -> str:
+    """``50% of 2``, and how many a written problem still waits on: ``1 not scored yet``."""
+    rate = "not scored yet" if p["pass_rate"] is None else (
+        f"{round(p['pass_rate'] * 100)}% of {p['n']}")
+    return rate + (f"; {p['unscored']} not scored yet" if p["unscored"] and p["n"] else "")
+
+
 @router.get("/assignments/{assignment_id}/statistics")
 def statistics_page(request: Request, aa: AssignmentInstructor, ctx: Ctx,
                     session: DB) -> Response:
@@ -153,8 +160,7 @@ def statistics_page(request: Request, aa: AssignmentInstructor, ctx: Ctx,
     figures = {
         "histogram": plots.histogram([b["count"] for b in score["histogram"]],
                                      f"Counted scores of {title}"),
-        "problems": plots.bars([plots.Bar(p["id"], p["pass_rate"],
-                                          f"{round(p['pass_rate'] * 100)}% of {p['n']}")
+        "problems": plots.bars([plots.Bar(p["id"], p["pass_rate"] or 0, pass_note(p))
                                 for p in problems], "Share of students passing each problem"),
         "checks": plots.bars([plots.Bar(f"{c['problem']}: {c['name']}", 1 - c["pass_rate"],
                                         f"{round((1 - c['pass_rate']) * c['n'])} of {c['n']} "
@@ -164,4 +170,5 @@ def statistics_page(request: Request, aa: AssignmentInstructor, ctx: Ctx,
                                    "Submissions per day, against the due date"),
     }
     return render(request, "staff/statistics.html", a=aa.assignment, course=aa.assignment.course,
-                  stats=stats, failing=failing, figures=figures)
+                  stats=stats, failing=failing, figures=figures,
+                  pass_notes={p["id"]: pass_note(p) for p in problems})

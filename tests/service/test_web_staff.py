@@ -297,6 +297,37 @@ def test_statistics_plot_scores_pass_rates_failed_checks_and_the_timeline(
     assert 'class="deadline"' in page
 
 
+def test_a_written_problem_passes_on_its_score_by_hand_and_is_not_a_fail_until_scored(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    alice = graded(client, world, ctx, broker, "alice", "p1 p2 t1 secret")
+    bob = graded(client, world, ctx, broker, "bob", "p2")
+    logged_in(client, world, ctx, "inst_a")
+    api, page = f"/api/v1/assignments/{world.ids['a1']}/statistics", (
+        f"/assignments/{world.ids['a1']}/statistics")
+    h = world.h("inst_a")
+
+    def rates() -> dict[str, tuple[float | None, int, int]]:
+        return {p["id"]: (p["pass_rate"], p["n"], p["unscored"])
+                for p in client.get(api, headers=h).json()["problems"]}
+
+    assert rates()["m1"] == (None, 0, 2)  # not 0%: nobody has scored it yet
+    assert rates()["p1"] == (0.5, 2, 0)
+    shown = client.get(page).text
+    assert re.search(r'<li id="pass-m1"><code>m1</code>: not scored yet</li>', shown)
+    for sid, points in ((alice, 4), (bob, 2)):
+        r = client.put(f"/api/v1/submissions/{sid}/problems/m1/score", headers=h,
+                       json={"points": points, "reason": "read"})
+        assert r.status_code == 200, r.text
+    assert rates()["m1"] == (0.5, 2, 0)  # alice's full 4 passes, bob's 2 of 4 does not
+    client.put(f"/api/v1/submissions/{bob}/problems/p1/score", headers=h,
+               json={"points": 2, "reason": "the check was wrong"})
+    assert rates()["p1"] == (1.0, 2, 0)  # an override to full points passes too
+    shown = client.get(page).text
+    assert re.search(r'<li id="pass-m1"><code>m1</code>: 50% of 2</li>', shown)
+    assert "50% of 2" in re.search(r'<section class="card figure" id="problem-pass-rates">'
+                                   r'.*?</svg>', shown, re.S).group(0)
+
+
 def test_failed_checks_are_counted_by_their_stable_identity_not_their_name(
         client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
     graded(client, world, ctx, broker, "alice", "p2")
