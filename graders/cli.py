@@ -193,6 +193,9 @@ def check_bundle(
         "--problem", "-p", help="Check only this problem (repeatable).")] = None,
     markdown: Annotated[Path | None, typer.Option(
         help="Also write the report as Markdown here.")] = None,
+    killed: Annotated[bool, typer.Option(
+        "--killed", help="Also list every caught mutant and the check that caught it.")
+    ] = False,
 ) -> None:
     """Prove the grader: the solution scores full marks, and its mutants are caught.
 
@@ -229,7 +232,7 @@ def check_bundle(
     report = check_assignment(spec, solution_files(solution), seeds=seed_list,
                               problems=problem, progress=lambda line: err.print(
                                   f"  {line}", highlight=False))
-    print_report(Console(), report)
+    print_report(Console(), report, killed=killed)
     if markdown is not None:
         markdown.write_text(to_markdown(report), encoding="utf-8")
     raise typer.Exit(0 if report.ok else 1)

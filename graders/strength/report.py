@@ -5,10 +5,17 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from .check import StrengthReport
+from .check import MutantResult, StrengthReport
 
 
-def print_report(console: Console, report: StrengthReport) -> None:
+def _change(r: MutantResult) -> str:
+    """The mutant's changed line, short: what a reader needs to see which bug it plants."""
+    added = next((line[1:].strip() for line in r.mutant.diff.splitlines()
+                  if line.startswith("+") and not line.startswith("+++")), "")
+    return added if len(added) <= 70 else added[:67] + "..."
+
+
+def print_report(console: Console, report: StrengthReport, *, killed: bool = False) -> None:
     table = Table(title=f"{report.slug}: grader strength (seeds "
                         f"{', '.join(map(str, report.seeds))})")
     for col in ("problem", "mutants", "killed", "equivalent", "accepted", "survived"):
@@ -25,6 +32,10 @@ def print_report(console: Console, report: StrengthReport) -> None:
         console.print(f"[red]the solution does not score full marks:[/red] {miss}")
     for p in report.problems:
         for r in p.results:
+            if killed and r.verdict == "killed":
+                console.print(f"killed {p.id}: {r.file}:{r.mutant.site.line} "
+                              f"({r.mutant.site.operator}) {_change(r)}  [dim]caught by "
+                              f"{r.caught_by}[/dim]", highlight=False)
             if r.verdict == "survived":
                 console.print(f"[red]survived[/red] {p.id}: {r.file}:{r.mutant.site.line} "
                               f"({r.mutant.site.operator})\n{r.mutant.diff}", highlight=False)
@@ -56,4 +67,18 @@ def to_markdown(report: StrengthReport) -> str:
             why = f": {r.caught_by}" if verdict == "accepted" else ""
             lines += [f"- {pid}, {r.file}:{r.mutant.site.line} ({r.mutant.site.operator}){why}",
                       "", f"    {diff}", ""]
+    caught = [(p.id, r) for p in report.problems for r in p.results if r.verdict == "killed"]
+    if caught:
+        lines += ["", f"<details><summary>The {len(caught)} killed mutants, and the check "
+                      "that caught each</summary>", "",
+                  "| problem | where | operator | changed to | caught by |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {pid} | {r.file}:{r.mutant.site.line} | {r.mutant.site.operator} | "
+                  f"{_cell(_change(r))} | {_cell(r.caught_by)} |" for pid, r in caught]
+        lines += ["", "</details>"]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _cell(text: str) -> str:
+    """Safe inside a Markdown table cell."""
+    return "`" + text.replace("|", "\\|").replace("`", "'") + "`" if text else ""

@@ -66,6 +66,12 @@ def test_a_strong_grader_kills_every_mutant_that_changes_the_output():
     assert report.ok
     counts = {p.id: (len(p.results), p.count("survived")) for p in report.problems}
     assert all(n > 0 and survived == 0 for n, survived in counts.values()), counts
+    killed = [r for p in report.problems for r in p.results if r.verdict == "killed"]
+    markdown = to_markdown(report)   # which mutants were caught, and by which check
+    assert f"The {len(killed)} killed mutants" in markdown
+    for r in killed:
+        assert r.caught_by
+        assert f"| {r.file}:{r.mutant.site.line} | {r.mutant.site.operator} |" in markdown
 
 
 def test_a_weak_check_shows_its_surviving_mutant_with_the_diff(tmp_path: Path):
