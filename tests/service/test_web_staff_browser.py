@@ -68,6 +68,22 @@ def test_an_instructor_sets_up_grants_reads_the_plots_scores_regrades_and_downlo
     wait_text(browser, ".flash", "Extension granted.")
     assert "Tue 15 Jan 2030, 12:00 CET" in text_of(browser, f"#extension-{world.ids['alice']}")
 
+    # extra attempts, granted and revoked
+    Select(browser.find_element(By.CSS_SELECTOR, "#extra-attempts [name=user_id]")
+           ).select_by_visible_text("bob@example.org")
+    count = browser.find_element(By.CSS_SELECTOR, "#extra-attempts [name=count]")
+    count.clear()
+    count.send_keys("2")
+    browser.find_element(By.CSS_SELECTOR, "#extra-attempts [name=reason]").send_keys("lab down")
+    browser.find_element(By.CSS_SELECTOR, "#extra-attempts button[type=submit]").click()
+    wait_text(browser, ".flash", "Extra attempts granted.")
+    grant = text_of(browser, "table.extra-attempts tbody tr")
+    assert "bob@example.org" in grant and "2" in grant and "lab down" in grant
+    screenshots(browser, "staff-assignment")
+    browser.find_element(By.CSS_SELECTOR, "table.extra-attempts button[type=submit]").click()
+    wait_text(browser, ".flash", "Extra attempts revoked")
+    assert "No extra attempts." in text_of(browser, "main")
+
     # the plots
     browser.get(f"{live_server}/assignments/{a1}/statistics")
     histogram = browser.find_element(By.CSS_SELECTOR, "#histogram svg")
@@ -87,10 +103,19 @@ def test_an_instructor_sets_up_grants_reads_the_plots_scores_regrades_and_downlo
     assert "3.5 / 4" in text_of(browser, row)
     screenshots(browser, "staff-review")
 
-    # the gradebook, with the written score in it
+    # the gradebook, with the written score in it, and bob's typed in his row
     browser.get(f"{live_server}/courses/{course}/gradebook")
     alice_row = text_of(browser, f"#student-{world.ids['alice']}")
-    assert "10.5 / 11" in alice_row and "3.5" in alice_row
+    assert "10.5 / 11" in alice_row
+    m1 = f"#written-{world.ids['alice']}-{a1}-m1"
+    assert browser.find_element(By.CSS_SELECTOR, f"{m1} [name=points]"
+                                ).get_attribute("value") == "3.5"
+    bob_m1 = f"#written-{world.ids['bob']}-{a1}-m1"
+    browser.find_element(By.CSS_SELECTOR, f"{bob_m1} [name=points]").send_keys("2")
+    browser.find_element(By.CSS_SELECTOR, f"{bob_m1} [name=reason]").send_keys("half right")
+    browser.find_element(By.CSS_SELECTOR, f"{bob_m1} button").click()
+    wait_text(browser, ".flash", "Score for m1 of bob@example.org saved.")
+    assert "3.5 / 11" in text_of(browser, f"#student-{world.ids['bob']}")  # p2 1.5, m1 2
     screenshots(browser, "staff-gradebook")
     status, disposition, body = browser.execute_async_script(
         FETCH, browser.find_element(By.ID, "csv").get_attribute("href"))
@@ -114,3 +139,17 @@ def test_an_instructor_sets_up_grants_reads_the_plots_scores_regrades_and_downlo
     browser.get(f"{live_server}/assignments/{a1}/submissions?status=graded")
     assert "2 submissions." in text_of(browser, "#count")
     screenshots(browser, "staff-submissions")
+
+    # a new course, from the courses page
+    browser.get(f"{live_server}/courses")
+    browser.find_element(By.ID, "new-course-link").click()
+    wait_for_url(browser, "/courses/new")
+    form = "#new-course"
+    browser.find_element(By.CSS_SELECTOR, f"{form} [name=code]").send_keys("DL-2027")
+    browser.find_element(By.CSS_SELECTOR, f"{form} [name=title]").send_keys("Deep learning")
+    tz = browser.find_element(By.CSS_SELECTOR, f"{form} [name=timezone]")
+    tz.clear()
+    tz.send_keys("Europe/Amsterdam")
+    screenshots(browser, "staff-course-new")
+    browser.find_element(By.CSS_SELECTOR, f"{form} button[type=submit]").click()
+    wait_text(browser, ".flash", "DL-2027 created; you are its instructor.")
