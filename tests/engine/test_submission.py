@@ -8,6 +8,8 @@ import json
 import os
 import stat
 import struct
+import time
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -291,6 +293,57 @@ def test_zip_with_a_member_twice_is_refused(tmp_path: Path) -> None:
 def test_corrupt_zip_says_so(tmp_path: Path) -> None:
     with pytest.raises(SubmissionError, match=r"s\.zip is not a readable zip archive"):
         load_submission([write(tmp_path / "s.zip", b"PK\x03\x04 garbage")])
+
+
+def directory_only_zip(count: int, declared: int, *, zip64: bool = False) -> bytes:
+    """A zip that is a central directory of ``count`` empty files and its end record, which
+    says ``declared``: all ``zipfile.ZipFile`` reads before it builds one object per entry."""
+    entry = struct.pack("<4s4B4HL2L5H2L", b"PK\x01\x02", 20, 3, 20, 0, 0, 0, 0, 0, 0, 0, 0,
+                        7, 0, 0, 0, 0, 0o100644 << 16, 0)
+    listing = b"".join(entry + b"%07d" % i for i in range(count))
+    short = min(declared, 0xFFFF)
+    if not zip64:
+        return listing + struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, short, short,
+                                     len(listing), 0, 0)
+    record = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, declared, declared,
+                         len(listing), 0)
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, len(listing), 1)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF,
+                      0xFFFFFFFF, 0)
+    return listing + record + locator + end
+
+
+@pytest.mark.parametrize(("count", "declared", "zip64", "message"), [
+    (200_000, 0xFFFF, False, "lists 65535 files and folders; the limit is 900"),
+    (200_000, 200_000, True, "lists 200000 files and folders; the limit is 900"),
+    (200_000, 1, False, "has a directory of 10.6 MB; 900 entries need at most 1.4 MB"),
+    (25_000, 1, False, "lists more than 900 files and folders; the limit is 900"),
+], ids=["declared", "declared in zip64", "directory too large", "counted"])
+def test_a_zip_listing_too_many_entries_is_refused_before_zipfile_reads_them(
+        tmp_path: Path, count: int, declared: int, zip64: bool, message: str) -> None:
+    """zipfile builds an object per entry before our limit applied: 1,000,000 empty entries
+    (46 MB) cost the API's request thread 358 MB and 7.9 s of CPU."""
+    path = write(tmp_path / "s.zip", directory_only_zip(count, declared, zip64=zip64))
+    tracemalloc.start()
+    started = time.process_time()
+    try:
+        with pytest.raises(UnsafeArchive, match=f"^s\\.zip {message}"):
+            load_submission([path])
+        spent = time.process_time() - started
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 3_000_000 and spent < 0.25, (peak, spent)
+
+
+def test_a_zip_with_an_archive_comment_or_many_folders_still_loads(tmp_path: Path) -> None:
+    path = tmp_path / "s.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        for i in range(150):
+            zf.writestr(f"hw/part{i}/", "")
+        zf.writestr("hw/a.py", "x = 1\n")
+        zf.comment = b"made by a zip tool that signs its archives"
+    assert load_submission([path], UploadLimits(max_files=20)).sources[0].name == "hw/a.py"
 
 
 # ---- notebooks ------------------------------------------------------------------------------
