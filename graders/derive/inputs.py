@@ -25,8 +25,10 @@ Shape = tuple[Dim, ...]
 class Arg:
     """One array argument: its symbolic shape and where its values lie.
 
-    ``dist="labels"`` draws integer class labels in ``[0, classes)``; ``dist="binary"``
-    draws targets 0.0 or 1.0 (a binary cross-entropy's ``y``);
+    ``dist="normal"`` (the default) centres values in ``[low, high]`` and clips the tails
+    to it, ``"uniform"`` spreads them evenly; ``dist="labels"`` draws integer class labels
+    in ``[0, classes)``; ``dist="binary"`` draws targets 0.0 or 1.0 (a binary
+    cross-entropy's ``y``);
     ``dist="constant"`` is a scalar passed as it is, ``low`` (a regularisation strength);
     ``kinks`` keeps values at least ``margin`` away from points where the
     function is not differentiable (ReLU's 0), so finite differences are exact.
@@ -115,6 +117,7 @@ def draw(args: Mapping[str, Arg], dims: Mapping[str, int],
             value = rng.uniform(arg.low, arg.high, size=size)
         else:
             value = arg.low + (arg.high - arg.low) * (rng.normal(size=size) * 0.25 + 0.5)
+            value = np.clip(value, arg.low, arg.high)  # the range is a promise (log's x > 0)
         for kink in arg.kinks:
             value = kink + away_from_kinks(value - kink, arg.margin)
         out[name] = value
