@@ -17,6 +17,7 @@ from service.context import Context, build_context
 from service.isolation import IsolatedGrader
 from service.metrics import make_registry
 from service.routes import assignments, auth, bundles, courses, ops, submissions
+from service.services.bundles import recover_checks
 from service.services.errors import ServiceError
 from service.services.queue import Broker, LocalBroker, Sweeper, recover_local
 from service.services.runner import process_job
@@ -69,6 +70,7 @@ def create_app(settings: Settings, *, broker: Broker | None = None,
         if isinstance(ctx.broker, LocalBroker):
             ctx.broker.start()
             recover_local(ctx)  # whatever the previous run left queued or running
+            recover_checks(ctx)  # and bundles it was strength-checking
             sweeper = Sweeper(ctx, settings.sweep_interval_seconds)
             sweeper.start()
         yield

@@ -2,12 +2,12 @@
 
 The check grades dozens of mutants of the course's solution: sandboxes do
 the running, but the replies are parsed, compared and scored here on the
-trusted side, as in any grading. Run in the API's own thread, a bug of the
-reply-bomb class would cost the API; in this child (``RLIMIT_DATA`` at
+trusted side, as in any grading. Run in the parent's own thread, a bug of the
+reply-bomb class would cost the worker (or the API); in this child (``RLIMIT_DATA`` at
 ``DLGRADE_GRADER_MEMORY_LIMIT_MB``, a wall-clock limit, no credentials in its
 environment) it costs the check, and the bundle is rejected with the reason.
 
-    parent (API background task)            child (python -m service.bundlecheck)
+    parent (a worker's task; embedded: API) child (python -m service.bundlecheck)
     check_bundle(settings, key, slug)  ──▶  load the bundle, check_assignment(...)
     progress(...)                      ◀──  {"progress": "..."} per mutant
     CheckOutcome                       ◀──  {"report": ...} | {"memory": ...} | {"error": ...}

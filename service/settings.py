@@ -132,8 +132,9 @@ class Settings(BaseSettings):
 
     @property
     def visibility_timeout(self) -> int:
-        """Redis redelivers unacked tasks after this: keep it above the longest grading."""
-        return int(self.longest_grading_seconds * 1.5) + 600
+        """Redis redelivers unacked tasks after this: keep it above the longest grading
+        (or bundle check)."""
+        return int(max(self.longest_grading_seconds, self.bundle_check_seconds) * 1.5) + 600
 
     def queue(self, kind: str) -> str:
         """Queue names: ``grading`` (fresh quick checks), ``training``, ``regrade``."""

@@ -10,7 +10,8 @@ Settings and why:
 - ``visibility_timeout`` above the longest grading: Redis redelivers unacked
   messages after it and would otherwise start a second copy of a long job.
 - Separate queues: ``grading`` (fresh quick checks), ``training`` and
-  ``regrade`` (whole-assignment regrades), so neither delays fresh uploads.
+  ``regrade`` (whole-assignment regrades, and course bundles' strength checks),
+  so neither delays fresh uploads.
 
 Whatever the broker still gets wrong (a message lost in a Redis restart, a
 redelivery) the lease, the idempotent claim and the sweep in
@@ -33,6 +34,7 @@ from celery.worker.control import control_command
 from kombu import Queue
 
 from service.context import Context, build_context
+from service.services.bundles import run_check
 from service.services.queue import Sweeper
 from service.services.runner import process_job
 from service.services.workers import INSPECT_TIMEOUT_S, missing_locally
@@ -40,6 +42,7 @@ from service.settings import Settings
 
 log = logging.getLogger("dlgrade.worker")
 TASK = "dlgrade.grade"
+BUNDLE_TASK = "dlgrade.check_bundle"  # a bundle's strength check needs a worker's sandbox
 DATASETS_COMMAND = "dlgrade_datasets"
 
 
@@ -57,6 +60,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_default_queue": settings.queue("grading"),
         "task_queues": [Queue(q) for q in queues],
         "task_create_missing_queues": False,
+        "task_routes": {BUNDLE_TASK: {"queue": settings.queue("regrade")}},
         "task_ignore_result": True,
         "task_serializer": "json",
         "accept_content": ["json"],
@@ -81,6 +85,12 @@ class CeleryBroker:
 
     def send(self, queue: str, payload: dict[str, Any]) -> None:
         self.app.send_task(TASK, kwargs=payload, queue=queue, retry=False)
+
+    def check_bundle(self, bundle_id: int) -> None:
+        """Strength-check an uploaded bundle on a worker (:func:`bundles.start_check`)."""
+        queue = self.app.conf.task_routes[BUNDLE_TASK]["queue"]
+        self.app.send_task(BUNDLE_TASK, kwargs={"bundle_id": bundle_id}, queue=queue,
+                           retry=False)
 
     def consumers(self) -> dict[str, list[str]]:
         if self._seen is not None and time.monotonic() - self._seen[0] < self.CACHE_S:
@@ -140,6 +150,13 @@ def create_celery(settings: Settings, ctx: Context | None = None) -> Celery:
     def grade(self: Any, submission_id: int, part: str = "all") -> str:
         worker = f"{self.request.hostname or socket.gethostname()}:{os.getpid()}"
         return process_job(context(), submission_id, part, worker_id=worker)
+
+    # Not bound by the grading time limit: the check stops itself at bundle_check_seconds.
+    @app.task(name=BUNDLE_TASK, shared=False,
+              time_limit=max(settings.longest_grading_seconds,
+                             int(settings.bundle_check_seconds) + 300))
+    def check_bundle(bundle_id: int) -> None:
+        run_check(context(), bundle_id)
 
     app.dlgrade_context = context  # type: ignore[attr-defined]
     return app

@@ -35,7 +35,7 @@ def publish_bundle(access: BundlePublisher, ctx: Ctx, session: DB, tasks: Backgr
                    ) -> CourseBundle:
     data = file.file.read(ctx.settings.max_bundle_bytes + 1)
     row = bundles.publish(ctx, session, access.course.id, access.user, data)
-    tasks.add_task(bundles.run_check, ctx, row.id)
+    bundles.start_check(ctx, session, row, tasks.add_task)
     return row
 
 

@@ -12,7 +12,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
+import threading
 import time
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -24,10 +27,12 @@ from service.bundlecheck import CheckFailed, check_bundle
 from service.context import Context
 from service.grading import bundle_file
 from service.models import CourseBundle, User, utcnow
-from service.services.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
+from service.services.errors import Busy, Conflict, Forbidden, Invalid, NotFound, TooLarge
 
 log = logging.getLogger("dlgrade.bundles")
 CHECK_SEEDS = (1, 2)
+WAITING = "waiting for the strength check"
+RESTARTED = "checking again: the service restarted during the strength check"
 
 
 def may_publish(ctx: Context, user: User, is_course_instructor: bool) -> bool:
@@ -63,13 +68,18 @@ def publish(ctx: Context, session: Session, course_id: int, user: User,
         taken = session.scalar(select(CourseBundle).where(
             CourseBundle.course_id == course_id, CourseBundle.slug == manifest.slug,
             CourseBundle.version == manifest.version))
-        if taken is not None:
+        if taken is not None and _stale(ctx, taken):
+            log.warning("bundle %s was still checking after %s: checking the upload again",
+                        taken.id, utcnow() - taken.created_at)
+            session.delete(taken)  # its check died with its process (or its message)
+            session.flush()
+        elif taken is not None:
             raise Conflict(f"{manifest.slug} version {manifest.version} is already published "
                            "for this course; raise the version in dlgrade-bundle.toml",
                            code="bundle_version_taken")
     row = CourseBundle(course_id=course_id, slug=manifest.slug, version=manifest.version,
                        title=assignment.title, sha256=digest, uploaded_by=user.id,
-                       progress="waiting for the strength check")
+                       progress=WAITING)
     final = bundle_file(ctx.settings.bundles_dir, row.grader_key)
     if not final.exists():
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -81,10 +91,58 @@ def publish(ctx: Context, session: Session, course_id: int, user: User,
     return row
 
 
+def _stale(ctx: Context, row: CourseBundle) -> bool:
+    """Still ``checking`` long after any check could have ended: nothing is checking it.
+
+    A check stops itself after ``bundle_check_seconds``, and a message a worker took
+    but never finished is redelivered after the broker's visibility timeout.
+    """
+    limit = ctx.settings.bundle_check_seconds + ctx.settings.visibility_timeout
+    return row.status == "checking" and utcnow() - row.created_at > timedelta(seconds=limit)
+
+
+def start_check(ctx: Context, session: Session, row: CourseBundle,
+                background: Callable[..., object]) -> None:
+    """Check on a worker when Celery is the broker: workers have the sandbox, the API's
+    container has none. Embedded mode (and tests' recording broker) checks here, through
+    ``background`` (the request's background tasks)."""
+    remote = getattr(ctx.broker, "check_bundle", None)
+    if remote is None:
+        background(run_check, ctx, row.id)
+        return
+    try:
+        remote(row.id)
+    except Exception as exc:  # the upload is refused whole, so it can be sent again as is
+        log.warning("could not queue the strength check of bundle %s: %s", row.id, exc)
+        session.delete(row)
+        session.commit()
+        raise Busy("the grading queue is unreachable, so the bundle cannot be checked; "
+                   "publish it again shortly", code="queue_unavailable",
+                   headers={"Retry-After": "30"}) from None
+
+
+def recover_checks(ctx: Context) -> list[int]:
+    """Embedded start-up: checks run only in this process, so a bundle still ``checking``
+    lost its check when the last process stopped. Check each again, in a thread."""
+    with ctx.sessions() as session:
+        rows = session.scalars(select(CourseBundle).where(
+            CourseBundle.status == "checking").order_by(CourseBundle.id)).all()
+        for row in rows:
+            row.progress = RESTARTED
+        session.commit()
+        ids = [row.id for row in rows]
+    if ids:
+        log.warning("checking bundles %s again: the service stopped during their check", ids)
+        threading.Thread(target=lambda: [run_check(ctx, i) for i in ids],
+                         name="dlgrade-bundle-recheck", daemon=True).start()
+    return ids
+
+
 def run_check(ctx: Context, bundle_id: int) -> None:
     """The strength check of one uploaded bundle: ready when it passes, rejected otherwise.
 
-    Runs in the background; its progress is written to the row as it goes.
+    Runs in the background (a Celery worker, or the embedded API); its progress is
+    written to the row as it goes. Run again after a restart, it checks from the start.
     """
     with ctx.sessions() as session:
         row = session.get(CourseBundle, bundle_id)

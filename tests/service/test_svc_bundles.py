@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import time
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,10 @@ from conftest import REDIS_URL, RecordingBroker, World, queue_prefix
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from service.context import Context
+from service.app import create_app
+from service.context import Context, build_context
+from service.models import CourseBundle, User
+from service.services import bundles
 from service.services.runner import process_job
 from service.settings import Settings
 from service.worker import CeleryBroker, create_celery
@@ -181,14 +185,17 @@ def test_an_uploaded_bundle_grades_a_student_upload_through_redis_and_celery(
     app = create_celery(settings, ctx)
     ctx.broker = CeleryBroker(app)
     try:
-        assert _publish(client, world, "admin", _zipped()).status_code == 202
-        created = client.post(f"/api/v1/courses/{world.ids['course_a']}/assignments",
-                              headers=world.h("inst_a"), json={
-                                  "slug": "demo-layers-hw", "title": "HW2",
-                                  "opens_at": "2020-01-01T00:00:00",
-                                  "due_at": "2099-01-01T00:00:00"}).json()
         with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING",
-                          queues=[settings.queue("grading"), settings.queue("training")]):
+                          queues=[settings.queue(k) for k in ("grading", "training",
+                                                              "regrade")]):
+            published = _publish(client, world, "admin", _zipped())
+            assert published.status_code == 202
+            assert _wait_checked(ctx, published.json()["id"]).status == "ready"
+            created = client.post(f"/api/v1/courses/{world.ids['course_a']}/assignments",
+                                  headers=world.h("inst_a"), json={
+                                      "slug": "demo-layers-hw", "title": "HW2",
+                                      "opens_at": "2020-01-01T00:00:00",
+                                      "due_at": "2099-01-01T00:00:00"}).json()
             sub = client.post(f"/api/v1/assignments/{created['id']}/submissions",
                               headers=world.h("alice"),
                               files=[("files", ("layers.py", CORRECT, "text/x-python"))]).json()
@@ -226,3 +233,94 @@ def test_a_bundle_whose_check_exhausts_memory_costs_the_check_not_the_api(
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before_kb) / 1024
     assert grown_mb < 1000, f"the API's process grew by {grown_mb:.0f} MB"
     assert client.get("/healthz").status_code == 200
+
+
+def _bundle_row(ctx: Context, bundle_id: int) -> CourseBundle:
+    with ctx.sessions() as s:
+        row = s.get(CourseBundle, bundle_id)
+        assert row is not None
+        return row
+
+
+def _wait_checked(ctx: Context, bundle_id: int, seconds: float = 180) -> CourseBundle:
+    deadline = time.monotonic() + seconds
+    while (row := _bundle_row(ctx, bundle_id)).status == "checking":
+        assert time.monotonic() < deadline, f"still checking: {row.progress}"
+        time.sleep(0.5)
+    return row
+
+
+def _publish_quietly(ctx: Context, world: World, version: str = "2026.1") -> int:
+    """Stored and recorded as checking, as an upload is, with no check started."""
+    with ctx.sessions() as s:
+        admin = s.get(User, world.ids["admin"])
+        assert admin is not None
+        return bundles.publish(ctx, s, world.ids["course_a"], admin, _zipped(version)).id
+
+
+def test_with_celery_the_check_runs_on_a_worker_not_in_the_api(
+        client: TestClient, world: World, ctx: Context, settings: Settings) -> None:
+    """The API's container has no sandbox: with a broker, the check is a worker's task."""
+    from celery.contrib.testing.worker import start_worker
+
+    settings.redis_url = REDIS_URL
+    app = create_celery(settings, ctx)
+    ctx.broker = CeleryBroker(app)
+    try:
+        r = _publish(client, world, "admin", _zipped())
+        assert r.status_code == 202, r.text
+        time.sleep(1)
+        assert _bundle_row(ctx, r.json()["id"]).status == "checking"  # nothing ran here
+        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING",
+                          queues=[settings.queue("regrade")]):
+            row = _wait_checked(ctx, r.json()["id"])
+        assert row.status == "ready", row.report
+        assert "| affine_forward |" in row.report
+    finally:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL).delete(settings.queue("regrade"))
+
+
+def test_an_unreachable_queue_refuses_the_upload_so_it_can_be_sent_again(
+        client: TestClient, world: World, ctx: Context) -> None:
+    class DeadCelery:
+        def send(self, queue: str, payload: dict) -> None:
+            raise ConnectionError("down")
+
+        def check_bundle(self, bundle_id: int) -> None:
+            raise ConnectionError("down")
+
+    ctx.broker = DeadCelery()  # type: ignore[assignment]
+    r = _publish(client, world, "admin", _zipped())
+    assert r.status_code == 503 and r.json()["detail"]["code"] == "queue_unavailable"
+    ctx.broker = RecordingBroker()
+    assert _publish(client, world, "admin", _zipped()).status_code == 202
+
+
+def test_a_check_cut_short_by_a_restart_runs_again_when_the_embedded_service_starts(
+        world: World, ctx: Context, settings: Settings) -> None:
+    bundle_id = _publish_quietly(ctx, world)  # then the process stopped mid-check
+    restarted = build_context(settings)  # no broker: embedded, as `dlgrade serve` alone
+    try:
+        with TestClient(create_app(settings, context=restarted)):
+            row = _wait_checked(ctx, bundle_id)
+    finally:
+        restarted.close()
+    assert row.status == "ready", row.report
+
+
+def test_a_version_left_checking_past_any_deadline_may_be_published_again(
+        client: TestClient, world: World, ctx: Context) -> None:
+    stuck = _publish_quietly(ctx, world)
+    again = _publish(client, world, "admin", _zipped())
+    assert again.status_code == 409  # its check may still be running: not yet
+    with ctx.sessions() as s:
+        row = s.get(CourseBundle, stuck)
+        assert row is not None
+        row.created_at -= timedelta(seconds=ctx.settings.bundle_check_seconds
+                                    + ctx.settings.visibility_timeout + 60)
+        s.commit()
+    again = _publish(client, world, "admin", _zipped())
+    assert again.status_code == 202, again.text
+    assert _bundle_row(ctx, again.json()["id"]).status == "ready"
