@@ -4,6 +4,7 @@
 # base image made here with debootstrap, brings the stack up with docker/compose.ci.yml
 # (host network on 127.0.0.1 only, the machine's own PostgreSQL and Redis), runs each
 # container's health check, logs in, grades a correct and a buggy upload over HTTP,
+# publishes a course bundle that a worker must strength-check (the API has no sandbox),
 # scales the workers to two, kills the one grading a submission mid-grade and checks
 # that submission is graded exactly once; then removes everything it made.
 # As root, on a Debian 12 machine with PostgreSQL and Redis on 127.0.0.1.
@@ -202,6 +203,26 @@ correct=$(upload "$SUBMISSIONS/correct_clean.py")
 buggy=$(upload "$SUBMISSIONS/bug_Linear_db_mean.py")
 expect "$(graded "$correct")" '^graded 21.0 21.0 ' "correct submission $correct"
 expect "$(graded "$buggy")" '^graded 17.25 21.0 .* Linear=1.25 ' "buggy submission $buggy"
+
+# --- a course bundle over HTTP: stored where the workers read it, proven on one ---------
+step "publish a course bundle as the admin; a worker strength-checks it"
+admin_password=$(podman logs "$API" 2>/dev/null | sed -n 's/^  admin    admin@localhost  password: //p')
+[ -n "$admin_password" ] || fail "no first-start admin password in the api's log"
+ADMIN="Authorization: Bearer $(curl -sf -X POST "$BASE/api/v1/auth/token" \
+    -d username=admin@localhost -d password="$admin_password" \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')"
+(cd examples/bundles && python3 -m zipfile -c "$WORK/bundle.zip" demo-layers-hw)
+bundle=$(curl -sf -H "$ADMIN" -F "file=@$WORK/bundle.zip" "$BASE/api/v1/courses/1/bundles" \
+         | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])') \
+    || fail "the bundle upload was refused"
+for _ in $(seq 150); do   # the API's container has no sandbox: only a worker can say ready
+    body=$(curl -sf -H "$ADMIN" "$BASE/api/v1/courses/1/bundles/$bundle") || true
+    status=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1] or "{}").get("status"))' "$body")
+    [ "$status" = checking ] || break
+    sleep 2
+done
+echo "bundle $bundle: $status"
+[ "$status" = ready ] || fail "bundle $bundle is $status: $(head -c 800 <<<"$body")"
 
 # --- two workers, one killed mid-grade ---------------------------------------------------
 step "scale worker to 2"
