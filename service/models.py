@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
@@ -360,13 +361,16 @@ class ScoreAdjustment(Base):
     A manual score belongs to the student and the problem: every submission of
     theirs to the assignment shows it, so a later upload or a switch to "last
     counts" keeps the written grade. An override judges one submission's code and
-    applies to that submission only. ``submission_id`` is where it was entered.
+    applies to that submission only. ``submission_id`` is where it was entered: none for
+    a written score given to a student who handed in no code (an override always has one).
     """
 
     __tablename__ = "score_adjustments"
+    __table_args__ = (CheckConstraint("kind = 'manual' OR submission_id IS NOT NULL",
+                                      name="override_has_submission"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    submission_id: Mapped[int] = mapped_column(
+    submission_id: Mapped[int | None] = mapped_column(
         ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
     assignment_id: Mapped[int] = mapped_column(
         ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
