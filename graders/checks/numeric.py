@@ -22,11 +22,16 @@ REL_FLOOR = 1e-8
 
 
 def rel_error_map(got: ArrayLike, expected: ArrayLike) -> NDArray[np.float64]:
-    """Entry-wise ``|a-b| / max(1e-8, |a|+|b|)``; shapes must match exactly."""
-    a = np.asarray(got, dtype=np.float64)
+    """Entry-wise ``|a-b| / max(1e-8, |a|+|b|)``; shapes must match exactly.
+
+    ``got`` is widened to float64 only once its shape is the expected one, so a
+    huge reply costs nothing here.
+    """
+    a = np.asarray(got)
     b = np.asarray(expected, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"rel_error: shapes differ, {a.shape} vs {b.shape} (never broadcast)")
+    a = a.astype(np.float64)
     return np.abs(a - b) / np.maximum(REL_FLOOR, np.abs(a) + np.abs(b))
 
 

@@ -187,24 +187,49 @@ def _leaves(obj: Any, path: str = "") -> Iterator[tuple[str, Any]]:
         yield path, obj
 
 
+# Entries compared at a time: the temporaries of a comparison stay a few MB whatever the
+# size of the array (a 250 MB bool cache widened whole to float64 took 2 GB, twice).
+_BLOCK = 1 << 18
+
+
+def _differences(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
+    """How many entries of two same-shape numeric arrays differ (NaN equals NaN), and the
+    flat index of the first; compared a block at a time in the pair's common type."""
+    common = np.result_type(a, b)
+    nan = common.kind == "f"
+    count, first = 0, -1
+    for start in range(0, a.size, _BLOCK):
+        x = a.flat[start:start + _BLOCK].astype(common, copy=False)
+        y = b.flat[start:start + _BLOCK].astype(common, copy=False)
+        differ = x != y
+        if nan:
+            differ &= ~(np.isnan(x) & np.isnan(y))
+        found = int(np.count_nonzero(differ))
+        if found and first < 0:
+            first = start + int(np.argmax(differ))
+        count += found
+    return count, first
+
+
 def _leaf_change(before: Any, after: Any) -> str:
-    """How a leaf changed, or ``""`` if it did not."""
+    """How a leaf changed, or ``""`` if it did not; arrays are compared without widening."""
     if isinstance(before, np.ndarray | np.generic) or isinstance(after, np.ndarray | np.generic):
         a, b = np.asarray(before), np.asarray(after)
         if a.shape != b.shape:
             return f"its shape went from {shape_str(a.shape)} to {shape_str(b.shape)}"
-        if a.dtype.kind in "biuf" and b.dtype.kind in "biuf":
-            differ = ~((a == b) | (np.isnan(a.astype(float)) & np.isnan(b.astype(float))))
+        numeric = a.dtype.kind in "biuf" and b.dtype.kind in "biuf"
+        if numeric:
+            count, first = _differences(a, b)
         else:
             differ = np.asarray(a != b, dtype=bool).reshape(a.shape)
-        if not differ.any():
+            count, first = int(differ.sum()), int(np.argmax(differ))
+        if not count:
             return ""
-        idx = np.unravel_index(int(np.argmax(differ)), a.shape)
         if a.ndim == 0:
             return f"it was {a[()]!r} and is now {b[()]!r}"
-        was, now = ((pair(a[idx], b[idx])) if a.dtype.kind in "biuf" and b.dtype.kind in "biuf"
-                    else (repr(a[idx]), repr(b[idx])))
-        return (f"{int(differ.sum())} of {a.size} entries changed, first at {index_str(idx)}: "
+        idx = np.unravel_index(first, a.shape)
+        was, now = pair(a[idx], b[idx]) if numeric else (repr(a[idx]), repr(b[idx]))
+        return (f"{count} of {a.size} entries changed, first at {index_str(idx)}: "
                 f"was {was}, now {now}")
     try:
         same = bool(before == after)

@@ -15,7 +15,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-from graders.checks import finite, repeatable, scales_with_upstream, zero_upstream
+from graders.checks import (
+    diagnose,
+    finite,
+    rel_error,
+    repeatable,
+    scales_with_upstream,
+    unchanged,
+    zero_upstream,
+)
 from graders.checks._validate import MAX_ENTRIES, Invalid, real_array
 from graders.engine.errors import WrongValue
 from graders.engine.proxy import as_array, as_number
@@ -165,3 +173,41 @@ def test_as_array_and_as_number_still_read_right_values():
     assert got.dtype == np.float64 and np.array_equal(got, labels)
     assert as_number("loss", np.array([[2.5]])) == 2.5
     assert as_number("loss", True) == 1.0
+
+
+@pytest.mark.parametrize("dtype", [bool, np.float32])
+def test_a_huge_cache_is_compared_for_changes_without_widening_it(dtype):
+    """A cache read back after the call is compared with the one sent, entry by entry: widened
+    whole to float64, 250 MB of bools took 2 GB, twice."""
+    before = np.zeros(16 * MiB, dtype=dtype)
+    after = before.copy()
+    after[-1] = 1
+    cache_bytes = before.nbytes
+
+    outcome, peak = traced(lambda: unchanged("f(dout, cache)", (before,), (after,),
+                                             what="its cache"))
+    assert outcome.status == "failed"
+    assert outcome.message.startswith(
+        f"f(dout, cache) modified its cache in place (at [0]: 1 of {before.size} entries "
+        f"changed, first at [{before.size - 1}]: was 0")
+    assert peak < cache_bytes // 4, peak
+    same, peak = traced(lambda: unchanged("f(dout, cache)", (before,), (before.copy(),)))
+    assert same.ok and peak < 2 * cache_bytes, peak  # the copy itself, and a few MB
+
+
+def test_nan_stays_equal_to_nan_and_a_changed_dtype_is_compared_by_value():
+    x = np.array([1.0, np.nan, 3.0])
+    assert unchanged("f", x, x.copy()).ok
+    assert unchanged("f", np.array([1, 0, 3]), np.array([1.0, 0.0, 3.0])).ok
+    assert not unchanged("f", np.array([True, False]), np.array([1.0, 1.0])).ok
+
+
+def test_rel_error_and_diagnose_widen_no_reply_larger_than_the_expected_value():
+    big = huge_bools(64 * MiB)  # 512 MB as float64
+    expected = np.zeros((3, 5))
+
+    outcome, peak = traced(lambda: rel_error(big, expected))
+    assert isinstance(outcome, ValueError) and "shapes differ" in str(outcome)
+    assert peak < MiB, peak
+    outcome, peak = traced(lambda: diagnose(big, expected))
+    assert outcome == "" and peak < MiB, peak
