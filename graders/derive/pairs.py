@@ -27,6 +27,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..checks import unchanged
+from ..checks._validate import MAX_ENTRIES
 from ..engine.errors import StudentRaised, WrongValue
 from ..engine.proxy import Remote, Student
 from ..results import CheckResult
@@ -47,6 +48,10 @@ from .layers import _uses_upstream, concrete_out
 
 Checks = Iterator[CheckResult]
 FORWARD_CHECKS, BACKWARD_CHECKS = 3, 8
+# The most numbers the grader takes from a student's cache: it travels back to their
+# backward with every call and is compared for changes after it. A CS231n cache holds the
+# inputs and a few intermediates, far fewer; a forged one (a 250 MB bool array) stops here.
+MAX_CACHE_ENTRIES = MAX_ENTRIES
 
 
 class Via(Protocol):
@@ -76,6 +81,20 @@ def _holds_remote(value: Any) -> bool:
     if isinstance(value, tuple | list):
         return any(_holds_remote(v) for v in value)
     return False
+
+
+def _numbers(value: Any) -> int:
+    """How many numbers a cache holds: array entries, and one per other leaf."""
+    count, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, tuple | list):
+            stack.extend(item)
+        else:
+            count += item.size if isinstance(item, np.ndarray | np.generic) else 1
+    return count
 
 
 def pair_checks(name: str, args: Mapping[str, Arg], grads: Sequence[str],
@@ -125,9 +144,13 @@ def pair_checks(name: str, args: Mapping[str, Arg], grads: Sequence[str],
         when their forward raises or returns no pair."""
         try:
             value, _ = on.call(fwd, list(x.values()), sig)
-            return unpack(sig, value, ("out", "cache"))["cache"]
+            theirs = unpack(sig, value, ("out", "cache"))["cache"]
         except (StudentRaised, WrongValue):
             return cache(*copies(x).values())
+        if (size := _numbers(theirs)) > MAX_CACHE_ENTRIES:
+            raise WrongValue(f"{sig} returned a cache of {size:,} numbers; the grader passes "
+                             f"at most {MAX_CACHE_ENTRIES:,} on to {short_b}.")
+        return theirs
 
     def backward_problem(student: Student, ctx: Context) -> Checks:
         on = reach(student)
@@ -150,6 +173,12 @@ def pair_checks(name: str, args: Mapping[str, Arg], grads: Sequence[str],
         theirs = student_cache(on, x)
         dout = ctx.rng.normal(size=out_shape)
         got, after = call(dout, theirs)
+        # Compared now, so what came back is not held through the calls below.
+        kept = (unchanged(label, dout, after[0], what="dout", warn_only=warn_dout),
+                CheckResult.passed(label, "the cache is not plain data; not compared.",
+                                   supporting=True) if _holds_remote(theirs)
+                else unchanged(label, theirs, after[1], what="its cache"))
+        del after
         want = reference(x, dout)
         yield same_as(label, got, want, tol=tol, hints=hints, batch_size=dims[batch])
         first = as_expected(f"{short_b} called twice", got, want)
@@ -171,9 +200,6 @@ def pair_checks(name: str, args: Mapping[str, Arg], grads: Sequence[str],
         yield _uses_upstream(f"{short_b} uses dout", got, call(-2.0 * dout, theirs)[0],
                              call(np.zeros_like(dout), theirs)[0], want)
         yield twice(f"{short_b} called twice", call(dout, theirs)[0], first)
-        yield unchanged(label, dout, after[0], what="dout", warn_only=warn_dout)
-        yield (CheckResult.passed(label, "the cache is not plain data; not compared.",
-                                  supporting=True) if _holds_remote(theirs)
-               else unchanged(label, theirs, after[1], what="its cache"))
+        yield from kept
 
     return forward_problem, backward_problem

@@ -82,3 +82,44 @@ def test_a_product_of_dimensions_is_the_flattened_size():
     x, w = draw(args, dims, np.random.default_rng(1)).values()
     assert x.shape == (dims["N"], dims["D1"], dims["D2"])
     assert w.shape == (dims["D1"] * dims["D2"], dims["M"])
+
+
+def _graded_with_cache(hw: Assignment, extra: int, tmp_path: Path) -> tuple[dict, int]:
+    """The pair graded with ``extra`` bools added to the forward's cache, and the grader's
+    peak of traced memory."""
+    import tracemalloc
+
+    path = tmp_path / "layers.py"
+    path.write_text(CORRECT.replace("return out, (x, w, b)", "return out, (x, w, b, "
+                                    f"np.zeros({extra}, dtype=bool))")
+                    .replace("x, w, b = cache", "x, w, b = cache[:3]"))
+    tracemalloc.start()
+    try:
+        graded = {p.id: p for p in grade(hw, [path], seed=77).problems}
+        return graded, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize(("extra", "refused"), [(80_000_000, True), (4_000_000, False)],
+                         ids=["forged", "large but allowed"])
+def test_a_huge_cache_of_bools_costs_the_grader_about_its_own_size(pairs, tmp_path, extra,
+                                                                    refused):
+    """The student's cache went back to them and was compared after the call widened to
+    float64: 250 MB of bools became 2 GB in the grader. Past the bound it is refused; below
+    it, it costs the grader a few times its size (sent, read back, compared a block at a
+    time)."""
+    from graders.derive.pairs import MAX_CACHE_ENTRIES
+
+    assert (extra > MAX_CACHE_ENTRIES) is refused
+    _, baseline = _graded_with_cache(pairs, 1, tmp_path)
+    graded, peak = _graded_with_cache(pairs, extra, tmp_path)
+    forward, backward = graded[FORWARD], graded[BACKWARD]
+    assert forward.score == forward.max_score, forward.message
+    if refused:
+        assert backward.score == 0
+        assert any(f"returned a cache of {extra // 10**6},000," in c.message
+                   for c in backward.checks), backward.checks
+    else:
+        assert backward.score == backward.max_score, backward.message
+    assert peak - baseline < 4 * extra, (peak, baseline)
