@@ -171,3 +171,10 @@ def problem_order(grader: Grader, slug: str) -> list[str]:
     """The assignment's problems in the order of its spec (empty if the grader lost it)."""
     info = known_slug(grader, slug)
     return [] if info is None else [p.id for p in info.problems]
+
+
+def full_points(grader: Grader, slug: str) -> float:
+    """What the whole assignment is worth (0 if the grader lost it): the gradebook's
+    maximum for a student scored only on paper, who has no graded run to read it from."""
+    info = known_slug(grader, slug)
+    return 0.0 if info is None else sum(p.points for p in info.problems)

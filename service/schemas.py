@@ -196,6 +196,20 @@ class AssignmentUpdate(BaseModel):
     counts: Literal["best", "last"] | None = None
 
 
+class WrittenScoreOut(BaseModel):
+    """A student's score for a written problem: theirs on every submission, or alone."""
+
+    user_id: int
+    problem_id: str
+    points: float
+    max_points: float
+    reason: str = Field(description="shown to the student")
+    by: int
+    at: datetime
+    submission_id: int | None = Field(
+        None, description="the submission it was entered on; none if entered for the student")
+
+
 class ProblemSpecOut(BaseModel):
     id: str
     points: float
@@ -215,6 +229,9 @@ class AssignmentOut(AssignmentBase):
                           "spends")
     late_days_left: int | None = Field(
         None, description="for a student: late days left in the course")
+    my_written_scores: list[WrittenScoreOut] = Field(
+        [], description="for a student: the written problems the course staff has scored, "
+                        "whether or not they handed in code")
     warnings: list[str] = Field(
         [], description="on creation: what will not grade as expected, such as data sets "
                         "not installed on the workers")

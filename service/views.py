@@ -43,6 +43,14 @@ def assignment_out(a: Assignment, problems: list[S.ProblemSpecOut],
         late_days_left=None if mine is None else mine.left)
 
 
+def written_out(adj: ScoreAdjustment, max_points: float, tz: str) -> S.WrittenScoreOut:
+    return S.WrittenScoreOut(
+        user_id=adj.user_id, problem_id=adj.problem_id, points=adj.points,
+        max_points=max_points, reason=adj.reason, by=adj.created_by,
+        at=S.local(adj.created_at, tz),  # type: ignore[arg-type]
+        submission_id=adj.submission_id)
+
+
 def late_fields(sub: Submission, due: datetime, raw: float | None,
                 mine: Standing) -> dict[str, object]:
     """Lateness of one submission as the gradebook would count it (``mine``: its student's)."""

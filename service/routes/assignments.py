@@ -28,7 +28,7 @@ from service.models import (
     User,
     utcnow,
 )
-from service.services import bundles, extensions
+from service.services import bundles, extensions, scores
 from service.services import submissions as subs
 from service.services.errors import Conflict
 from service.services.gradebook import Scored, standings_of, statistics_for
@@ -40,6 +40,7 @@ from service.views import (
     scores_by_submission,
     submission_out,
     summary_out,
+    written_out,
 )
 
 router = APIRouter(tags=["assignments"])
@@ -134,12 +135,19 @@ def list_assignments(access: CourseMember, ctx: Ctx, session: DB) -> list[S.Assi
 @router.get("/assignments/{assignment_id}", response_model=S.AssignmentOut)
 def get_assignment(aa: AssignmentMember, ctx: Ctx, session: DB) -> S.AssignmentOut:
     """One assignment and its problems; a student also sees their own due date (extension
-    applied), late days used on it and late days left."""
+    applied), late days used on it, late days left, and their written scores (given with or
+    without a submission)."""
     a, me = aa.assignment, aa.access.user.id
+    problems = _problems(ctx, a.slug)
     if aa.access.staff:
-        return assignment_out(a, _problems(ctx, a.slug))
-    return assignment_out(a, _problems(ctx, a.slug), window(session, a, me).due_at,
-                          standings_of(session, a.course, [me])[me])
+        return assignment_out(a, problems)
+    out = assignment_out(a, problems, window(session, a, me).due_at,
+                         standings_of(session, a.course, [me])[me])
+    worth = {p.id: p.points for p in problems}
+    written = scores.written_of(session, a.id, me)
+    out.my_written_scores = [written_out(written[p], worth[p], a.course.timezone)
+                             for p in worth if p in written]
+    return out
 
 
 @router.patch("/assignments/{assignment_id}", response_model=S.AssignmentOut)
@@ -248,6 +256,33 @@ def revoke_extra_attempts(grant_id: int, aa: AssignmentInstructor, session: DB) 
     """Take back one grant of extra attempts. What the student already submitted is kept
     and counted; new uploads are refused once they are at the lowered limit."""
     extensions.revoke_attempts(session, aa.assignment, grant_id)
+
+
+@router.put("/assignments/{assignment_id}/students/{user_id}/problems/{problem_id}/score",
+            response_model=S.WrittenScoreOut)
+def set_written_score(user_id: int, problem_id: str, body: S.ScoreIn, aa: AssignmentInstructor,
+                      ctx: Ctx, session: DB) -> S.WrittenScoreOut:
+    """A student's score for a written (``manual``) problem, whether or not they handed in
+    any code: it counts on every submission of theirs, and alone in the gradebook when they
+    have none (nothing late, so no penalty). Autograded problems are overridden on a
+    submission instead."""
+    info = known_slug(ctx.grader, aa.assignment.slug)
+    adj = scores.set_written(session, aa.assignment, info, user_id, problem_id, body.points,
+                             body.reason, aa.access.user)
+    session.commit()
+    return written_out(adj, scores.problem(info, problem_id).points,
+                       aa.assignment.course.timezone)
+
+
+@router.delete("/assignments/{assignment_id}/students/{user_id}/problems/{problem_id}/score",
+               status_code=204)
+def clear_written_score(user_id: int, problem_id: str, aa: AssignmentInstructor, ctx: Ctx,
+                        session: DB) -> None:
+    """Take a student's written score for a problem back: it is not scored again, on
+    every submission of theirs too."""
+    scores.clear_written(session, aa.assignment, known_slug(ctx.grader, aa.assignment.slug),
+                         user_id, problem_id)
+    session.commit()
 
 
 @router.post("/assignments/{assignment_id}/regrade", status_code=202)

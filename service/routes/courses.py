@@ -10,8 +10,9 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from service import schemas as S
+from service.context import Context
 from service.deps import DB, CourseInstructor, CourseMember, Ctx, CurrentUser, require_staff
-from service.grading import problem_order
+from service.grading import full_points, problem_order
 from service.models import Course, Enrollment, User, utcnow
 from service.services import gradebook as book
 from service.services import roster as rosters
@@ -138,11 +139,16 @@ def import_roster(access: CourseInstructor, session: DB,
     return S.RosterImported(**vars(result))
 
 
+def full_points_of(ctx: Context) -> book.FullPoints:
+    return lambda a: full_points(ctx.grader, a.slug)
+
+
 @router.get("/courses/{course_id}/gradebook", response_model=S.Gradebook)
-def gradebook_json(access: CourseInstructor, session: DB) -> S.Gradebook:
+def gradebook_json(access: CourseInstructor, ctx: Ctx, session: DB) -> S.Gradebook:
     """Every student's counted score per assignment (best or last, late penalty and late
-    days applied, people's scores included) and their total."""
-    assignments, rows = book.gradebook(session, access.course)
+    days applied, people's scores included) and their total. A student with no graded
+    submission but written scores counts those (``submission_id`` null, nothing late)."""
+    assignments, rows = book.gradebook(session, access.course, full_points_of(ctx))
     return S.Gradebook(
         course_id=access.course.id,
         assignments=[{"id": a.id, "title": a.title, "counts": a.counts} for a in assignments],
@@ -165,5 +171,6 @@ def gradebook_csv(access: CourseInstructor, ctx: Ctx, session: DB) -> Response:
     disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
     orders = {a.id: problem_order(ctx.grader, a.slug)
               for a in book.course_assignments(session, access.course)}
-    return Response(book.gradebook_csv(session, access.course, orders), media_type="text/csv",
+    return Response(book.gradebook_csv(session, access.course, orders, full_points_of(ctx)),
+                    media_type="text/csv",
                     headers={"Content-Disposition": disposition})

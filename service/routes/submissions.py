@@ -16,7 +16,8 @@ from service import storage
 from service.context import Context
 from service.deps import DB, Ctx, SubmissionInstructor, SubmissionViewer
 from service.grading import known_slug, problem_order
-from service.models import ScoreAdjustment, Submission, utcnow
+from service.models import Submission, utcnow
+from service.services import scores
 from service.services import submissions as subs
 from service.services.changes import until_changed
 from service.services.queue import relay
@@ -142,18 +143,9 @@ def set_score(problem_id: str, body: S.ScoreIn, sa: SubmissionInstructor, ctx: C
     submission of theirs to this assignment, later ones included. An override
     applies to this submission only.
     """
-    info = known_slug(ctx.grader, sa.submission.assignment.slug)
-    spec = next((p for p in info.problems if p.id == problem_id), None) if info else None
-    if spec is None:
-        raise HTTPException(404, f"no problem {problem_id!r} in this assignment")
-    if body.points > spec.points:
-        raise HTTPException(422, f"{problem_id} is worth at most {spec.points:g} points")
-    sub = sa.submission
-    session.add(ScoreAdjustment(submission_id=sub.id, assignment_id=sub.assignment_id,
-                                user_id=sub.user_id, problem_id=problem_id,
-                                kind="manual" if spec.manual else "override",
-                                points=body.points, reason=body.reason,
-                                created_by=sa.access.user.id))
+    spec = scores.problem(known_slug(ctx.grader, sa.submission.assignment.slug), problem_id,
+                          body.points)
+    scores.on_submission(session, sa.submission, spec, body.points, body.reason, sa.access.user)
     session.commit()
     return submission_out(session, sa.submission, staff=True, now=utcnow(),
                           order=problem_order(ctx.grader, sa.submission.assignment.slug))

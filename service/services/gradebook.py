@@ -6,7 +6,7 @@ import csv
 import io
 import statistics
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -196,11 +196,36 @@ def course_assignments(session: Session, course: Course) -> list[Assignment]:
                                 .order_by(Assignment.due_at, Assignment.id)))
 
 
-def standings(session: Session, course: Course,
-              enrollments: list[Enrollment]) -> dict[int, Standing]:
-    """Each enrolled student's standing, as the gradebook counts it."""
+def written_alone(session: Session, assignment_ids: list[int],
+                  user_ids: list[int]) -> dict[tuple[int, int], float]:
+    """Per (assignment, student): the written scores in force, summed. What counts for a
+    student with no graded submission (the written part handed in on paper)."""
+    latest: dict[tuple[int, int, str], ScoreAdjustment] = {}
+    rows = session.scalars(select(ScoreAdjustment).where(
+        ScoreAdjustment.assignment_id.in_(assignment_ids),
+        ScoreAdjustment.user_id.in_(user_ids), ScoreAdjustment.kind == "manual"))
+    for m in sorted(rows, key=lambda m: (m.created_at, m.id)):
+        latest[(m.assignment_id, m.user_id, m.problem_id)] = m
+    out: dict[tuple[int, int], float] = defaultdict(float)
+    for (aid, uid, _), m in latest.items():
+        out[(aid, uid)] += m.points
+    return {k: round(v, 6) for k, v in out.items()}
+
+
+FullPoints = Callable[[Assignment], float]
+
+
+def standings(session: Session, course: Course, enrollments: list[Enrollment],
+              full: FullPoints | None = None) -> dict[int, Standing]:
+    """Each enrolled student's standing, as the gradebook counts it.
+
+    A student with no graded submission but written scores counts those, with
+    nothing late; ``full`` gives such a cell its maximum (the assignment's points).
+    """
     assignments = course_assignments(session, course)
-    scored = load_scored(session, [a.id for a in assignments], [e.user_id for e in enrollments])
+    user_ids = [e.user_id for e in enrollments]
+    scored = load_scored(session, [a.id for a in assignments], user_ids)
+    alone = written_alone(session, [a.id for a in assignments], user_ids)
     out = {}
     for e in enrollments:
         budget = e.late_day_budget if e.late_day_budget is not None else course.late_day_budget
@@ -209,7 +234,9 @@ def standings(session: Session, course: Course,
             st.available[a.id] = st.left
             cands = scored.get((a.id, e.user_id))
             if not cands:
-                st.cells[a.id] = Cell()
+                written = alone.get((a.id, e.user_id))
+                st.cells[a.id] = Cell() if written is None else Cell(
+                    None, written, written, full(a) if full else 0.0)
                 continue
             pick, lt = _choose(a, window(session, a, e.user_id).due_at, cands, st.left)
             st.cells[a.id] = Cell(pick.submission.id, pick.score, lt.score, pick.max_score,
@@ -226,12 +253,14 @@ def standings_of(session: Session, course: Course, user_ids: list[int]) -> dict[
         for u in dict.fromkeys(user_ids)])
 
 
-def gradebook(session: Session, course: Course) -> tuple[list[Assignment], list[Row]]:
+def gradebook(session: Session, course: Course,
+              full: FullPoints | None = None) -> tuple[list[Assignment], list[Row]]:
+    """Every student's row; ``full``: an assignment's points (see ``standings``)."""
     students = list(session.scalars(
         select(Enrollment).where(Enrollment.course_id == course.id,
                                  Enrollment.role == "student")
         .options(selectinload(Enrollment.user))))
-    by_user = standings(session, course, students)
+    by_user = standings(session, course, students, full)
     rows = []
     for e in sorted(students, key=lambda e: e.user.email):
         rows.append(Row(e.user_id, e.user.email, e.user.name, by_user[e.user_id].cells))
@@ -267,12 +296,14 @@ def manual_scores(session: Session,
 
 
 def gradebook_csv(session: Session, course: Course,
-                  orders: dict[int, Sequence[str]] | None = None) -> str:
+                  orders: dict[int, Sequence[str]] | None = None,
+                  full: FullPoints | None = None) -> str:
     """One row per student: each assignment's counted score after penalties, its problems'
     points (``orders``: each assignment's problem ids), days late and penalty; the total."""
-    assignments, rows = gradebook(session, course)
+    assignments, rows = gradebook(session, course, full)
     orders = orders or {}
     points = problem_points(session, assignments) if orders else {}
+    written = manual_scores(session, assignments) if orders else {}
     out = io.StringIO()
     w = csv.writer(out)
     header = ["email", "name"]
@@ -284,7 +315,9 @@ def gradebook_csv(session: Session, course: Course,
         line = [r.email, r.name]
         for a in assignments:
             c = r.cells[a.id]
-            got = points.get(c.submission_id or 0, {})
+            got = (points.get(c.submission_id, {}) if c.submission_id is not None else
+                   {p: m.points for (aid, uid, p), m in written.items()
+                    if (aid, uid) == (a.id, r.user_id)})
             line += ["" if c.score is None else f"{c.score:g}",
                      *[f"{got[p]:g}" if p in got else "" for p in orders.get(a.id, ())],
                      str(c.days_late), f"{c.penalty:g}"]

@@ -62,6 +62,10 @@ ENDPOINTS: list[tuple[str, str, str, dict[str, Any], set[str]]] = [
     ("regrade one", "POST", "/submissions/{sub}/regrade", {"json": {"reason": "fix"}}, STAFF_A),
     ("score", "PUT", "/submissions/{sub}/problems/m1/score",
      {"json": {"points": 3, "reason": "nice plot"}}, STAFF_A),
+    ("written score", "PUT", "/assignments/{a1}/students/{bob}/problems/m1/score",
+     {"json": {"points": 3, "reason": "on paper"}}, STAFF_A),
+    ("clear written score", "DELETE", "/assignments/{a1}/students/{bob}/problems/m1/score", {},
+     STAFF_A),
     ("api tokens", "GET", "/auth/api-tokens", {}, set(EVERYONE) - {"anon"}),
 ]
 

@@ -426,6 +426,76 @@ def test_a_written_grade_survives_switching_to_last_submission_counts(
     assert cell["submission_id"] == last and cell["score"] == 5  # 2 and the written 3
 
 
+def test_a_student_who_handed_in_no_code_gets_a_written_score_the_gradebook_counts(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    now = utcnow()  # past due with a steep penalty: a score on paper is not late
+    aid = world.add_assignment("w1", opens_at=now - timedelta(days=9),
+                               due_at=now - timedelta(days=3), late_penalty_per_day=0.25,
+                               last_accepted_at=now + timedelta(days=1))
+    best = _submit_and_grade(client, world, ctx, broker, "alice", "p1 p2 secret t1", "w1",
+                             late_by=timedelta(days=1, hours=1))  # 7, 2 days late: -50%
+    url = f"/api/v1/assignments/{aid}/students/{world.ids['bob']}/problems/m1/score"
+    h = world.h("inst_a")
+    r = client.put(url, headers=h, json={"points": 3, "reason": "proof on paper"})
+    assert r.status_code == 200, r.text
+    assert (r.json()["points"], r.json()["max_points"], r.json()["submission_id"]) == (3, 4, None)
+    refused = {
+        "too many": client.put(url, headers=h, json={"points": 5, "reason": "x"}),
+        "no reason": client.put(url, headers=h, json={"points": 1, "reason": ""}),
+        "autograded": client.put(url.replace("/m1/", "/p1/"), headers=h,
+                                 json={"points": 1, "reason": "x"}),
+        "no such problem": client.put(url.replace("/m1/", "/m9/"), headers=h,
+                                      json={"points": 1, "reason": "x"}),
+        "not a student here": client.put(url.replace(f"/{world.ids['bob']}/",
+                                                     f"/{world.ids['carol']}/"),
+                                         headers=h, json={"points": 1, "reason": "x"}),
+    }
+    assert {k: v.status_code for k, v in refused.items()} == {
+        "too many": 422, "no reason": 422, "autograded": 422, "no such problem": 404,
+        "not a student here": 404}
+    assert "m1 is worth at most 4 points" in refused["too many"].text
+    assert "override it on one of the student's submissions" in refused["autograded"].text
+    for who in ("bob", "inst_b"):
+        assert client.put(url, headers=world.h(who),
+                          json={"points": 4, "reason": "x"}).status_code == 403
+        assert client.delete(url, headers=world.h(who)).status_code == 403
+
+    gb = client.get(f"/api/v1/courses/{world.ids['course_a']}/gradebook", headers=h).json()
+    rows = {s["email"]: s for s in gb["students"]}
+    bob = rows["bob@example.org"]["assignments"][str(aid)]
+    assert (bob["submission_id"], bob["score"], bob["max_score"]) == (None, 3, 11)
+    assert (bob["days_late"], bob["penalty"]) == (0, 0)
+    assert rows["bob@example.org"]["total"] == 3
+    alice = rows["alice@example.org"]["assignments"][str(aid)]
+    assert (alice["submission_id"], alice["score"], alice["penalty"]) == (best, 3.5, 0.5)
+    got = client.get(f"/api/v1/courses/{world.ids['course_a']}/gradebook.csv", headers=h).text
+    line = next(r for r in csv.DictReader(io.StringIO(got)) if r["email"] == "bob@example.org")
+    assert (line["w1"], line["w1: m1"], line["w1: p1"], line["w1: penalty"],
+            line["total"]) == ("3", "3", "", "0", "3")
+    mine = client.get(f"/api/v1/assignments/{aid}", headers=world.h("bob")).json()
+    assert [(w["problem_id"], w["points"], w["reason"]) for w in mine["my_written_scores"]] == [
+        ("m1", 3, "proof on paper")]
+
+    assert client.delete(url, headers=h).status_code == 204
+    gb = client.get(f"/api/v1/courses/{world.ids['course_a']}/gradebook", headers=h).json()
+    bob_row = next(s for s in gb["students"] if s["email"] == "bob@example.org")
+    assert bob_row["assignments"][str(aid)]["score"] is None and bob_row["total"] == 0
+    assert client.get(f"/api/v1/assignments/{aid}", headers=world.h("bob")
+                      ).json()["my_written_scores"] == []
+
+
+def test_a_written_score_given_without_a_submission_shows_on_a_later_one(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    client.put(f"/api/v1/assignments/{world.ids['a1']}/students/{world.ids['bob']}/problems/"
+               "m1/score", headers=world.h("inst_a"), json={"points": 2, "reason": "half"})
+    later = _submit_and_grade(client, world, ctx, broker, "bob", "p1")  # 2
+    m1 = next(p for p in client.get(f"/api/v1/submissions/{later}", headers=world.h("bob"))
+              .json()["problems"] if p["id"] == "m1")
+    assert m1["score"] == 2 and m1["adjustment"]["reason"] == "half"
+    cell = _a1(client, world, "bob")
+    assert cell["submission_id"] == later and cell["score"] == 4
+
+
 def test_extensions_are_listed_and_revoked(client: TestClient, world: World) -> None:
     now = utcnow()
     aid = world.add_assignment("ext", opens_at=now - timedelta(days=3),
