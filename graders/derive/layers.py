@@ -149,6 +149,11 @@ def concrete_out(out_ref: Any, dims: Mapping[str, int], other: Mapping[str, int]
 
 # -- classes --------------------------------------------------------------------------
 
+def takes_forward_input(backward: Sequence[str], forward_args: Mapping[str, Any]) -> bool:
+    """``backward(x, dy)``: it is given an input of forward, so one more check applies."""
+    return any(a in forward_args for a in backward)
+
+
 def module_checks(cls: str, init: Sequence[str | int], forward_args: Mapping[str, Arg],
                   params: Mapping[str, Arg], grads: Mapping[str, str],
                   backward: Sequence[str], reference: type, *, step: str | None,
@@ -167,6 +172,7 @@ def module_checks(cls: str, init: Sequence[str | int], forward_args: Mapping[str
         raise SpecError(f"{cls}.forward: one differentiable input is supported (its gradient "
                         f"is what backward returns); got {', '.join(inputs) or 'none'}")
     wrt = inputs[0]
+    takes_input = takes_forward_input(backward, forward_args)
     fwd, bwd = f"{cls}.forward", f"{cls}.backward"
     all_symbols = symbols({**forward_args, **params})
 
@@ -228,6 +234,14 @@ def module_checks(cls: str, init: Sequence[str | int], forward_args: Mapping[str
         assert want3 is not None
         yield value(f"{bwd} after a second {fwd}", {"out": out3, **got3},
                       {"out": out3_ref, **want3}, tol=tol)
+        if takes_input:
+            # Given its input, backward must use it, not the one the last forward kept:
+            # forward(x), forward(x3), backward(x, dy) is x's gradient.
+            layer.forward(x)
+            layer.forward(x3)
+            got4, want4 = layer.backward(x, dy)
+            yield value(f"{bwd}({', '.join(backward)}) with the input of an earlier {fwd}",
+                        got4, want4 or {}, tol=tol)
         # Same sizes for both, so shared state gives wrong values rather than a crash; the
         # forward outputs of both count, as state a forward keeps may spoil either.
         a, b = Pair(student, ctx, dims), Pair(student, ctx, dims)

@@ -132,3 +132,21 @@ def test_a_training_problem_scores_what_the_grader_predicts_from_the_returned_pa
     result = _grade(layers_hw, source, tmp_path, monkeypatch, ["train_softmax"])["train_softmax"]
     assert result.score == 0
     assert message in result.message or any(message in c.message for c in result.checks)
+
+
+def test_a_backward_that_ignores_its_input_for_a_cached_one_is_caught(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """``backward(x, dy)`` is given its input: one that uses the input the last forward kept
+    is right whenever the two agree, so only a backward on an earlier input shows it."""
+    source = (REPO / "tests/assignments/radboud_dl_a1/submissions/correct_clean.py").read_text()
+    old = ("        return x @ self.W + self.b\n\n    def backward(self, x, dy):\n"
+           "        # gradients for the parameters\n        self.dW = x.T @ dy")
+    assert old in source
+    path = tmp_path / "assignment1.py"
+    path.write_text(source.replace(old, (
+        "        self.x = x\n        return x @ self.W + self.b\n\n"
+        "    def backward(self, x, dy):\n        self.dW = self.x.T @ dy")))
+    [linear] = grade("radboud-dl-a1", [path], seed=1234, problems=["Linear"]).problems
+    failed = [c.name for c in linear.checks if not c.ok]
+    assert failed == ["Linear.backward(x, dy) with the input of an earlier Linear.forward"]
+    assert linear.score < linear.max_score
