@@ -14,14 +14,22 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import Response
 
 from service import schemas as S
-from service.deps import DB, CourseInstructor, Ctx, SubmissionInstructor, require_staff
+from service.deps import (
+    DB,
+    AssignmentInstructor,
+    CourseInstructor,
+    Ctx,
+    SubmissionInstructor,
+    require_staff,
+)
 from service.grading import known_slug, problem_order
 from service.models import User
-from service.routes.assignments import create_assignment, list_assignments
+from service.routes.assignments import create_assignment, list_assignments, set_written_score
 from service.routes.courses import (
     create_course,
     drop_member,
     enroll_one,
+    full_points_of,
     gradebook_csv,
     import_roster,
     roster,
@@ -143,7 +151,7 @@ def gradebook_page(request: Request, access: CourseInstructor, ctx: Ctx,
                    session: DB) -> Response:
     """Per assignment: the counted score, each problem's points, days late and penalty."""
     request.state.user = access.user
-    assignments, rows = book.gradebook(session, access.course)
+    assignments, rows = book.gradebook(session, access.course, full_points_of(ctx))
     infos = {a.id: known_slug(ctx.grader, a.slug) for a in assignments}
     return render(request, "staff/gradebook.html", course=access.course,
                   assignments=assignments, rows=rows,
@@ -159,12 +167,26 @@ def gradebook_score_form(request: Request, problem_id: str, sa: SubmissionInstru
                          session: DB, fields: Fields) -> Response:
     """A written score typed in the gradebook: the review's ``set_score``, back to the row.
 
-    A manual score belongs to the student and the problem, but is entered on one of their
-    submissions (the counted one here), so a student without one has no form."""
+    Entered on the counted submission, as the review does; a student without one has the
+    form below, which needs none."""
     sub = sa.submission
     back = f"/courses/{sub.assignment.course_id}/gradebook#student-{sub.user_id}"
     return submit(request, session, back, f"Score for {problem_id} of {sub.user.email} saved.",
                   lambda: set_score(problem_id, parse(S.ScoreIn, fields), sa, ctx, session))
+
+
+@router.post("/assignments/{assignment_id}/gradebook/score/{user_id}/{problem_id}")
+def gradebook_written_form(request: Request, user_id: int, problem_id: str,
+                           aa: AssignmentInstructor, ctx: Ctx, session: DB,
+                           fields: Fields) -> Response:
+    """A written score for a student with no graded submission (the written part handed in
+    on paper): the API's ``set_written_score``, back to the row."""
+    back = f"/courses/{aa.assignment.course_id}/gradebook#student-{user_id}"
+    student = session.get(User, user_id)
+    who = student.email if student else f"user {user_id}"
+    return submit(request, session, back, f"Score for {problem_id} of {who} saved.",
+                  lambda: set_written_score(user_id, problem_id, parse(S.ScoreIn, fields), aa,
+                                            ctx, session))
 
 
 @router.get("/courses/{course_id}/gradebook.csv")

@@ -464,6 +464,7 @@ def staff_forms(world: World, sid: int) -> list[tuple[str, dict[str, str]]]:
         (f"/assignments/{a}/manage/extensions/{alice}/revoke", {}),
         (f"/assignments/{a}/manage/extra-attempts", {"user_id": alice, "count": "1"}),
         (f"/submissions/{sid}/review/score/m1", {"points": "1", "reason": "x"}),
+        (f"/assignments/{a}/gradebook/score/{alice}/m1", {"points": "1", "reason": "x"}),
         (f"/submissions/{sid}/review/regrade", {"reason": "x"}),
         (f"/assignments/{a}/manage/regrade", {"reason": "x"}),  # after the one: it is busy
     ]
@@ -562,7 +563,8 @@ def test_a_written_score_is_typed_in_the_gradebook_and_counts_for_the_student(
     cell = written_cell(page, world, "alice")
     assert f'action="/submissions/{sid}/gradebook/score/m1"' in cell
     assert 'name="points"' in cell and 'value=""' in cell and "/ 4" in cell
-    assert written_cell(page, world, "bob") == ""  # no submission to enter it on
+    assert (f'action="/assignments/{world.ids["a1"]}/gradebook/score/{world.ids["bob"]}/m1"'
+            in written_cell(page, world, "bob"))  # no submission: entered for the student
     assert "<strong>7</strong></a> / 11" in page
     action = f"/submissions/{sid}/gradebook/score/m1"
     assert post(client, action, {"points": "3.5", "reason": "x"},
@@ -587,3 +589,31 @@ def test_a_written_score_is_typed_in_the_gradebook_and_counts_for_the_student(
     mine = client.get(f"/submissions/{sid}").text
     assert "Score given by the course staff: neat proof" in mine
     assert re.search(r'id="problem-m1">.*?3.5 / 4', mine, re.S)
+
+
+def test_a_student_who_handed_in_no_code_is_scored_in_the_gradebook_and_sees_it(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    graded(client, world, ctx, broker, "alice", "p1 p2 t1 secret")
+    logged_in(client, world, ctx, "inst_a")
+    book = f"/courses/{world.ids['course_a']}/gradebook"
+    action = f"/assignments/{world.ids['a1']}/gradebook/score/{world.ids['bob']}/m1"
+    cell = written_cell(client.get(book).text, world, "bob")
+    assert f'action="{action}"' in cell and 'value=""' in cell and "/ 4" in cell
+    assert post(client, action, {"points": "3", "reason": "x"},
+                token="not-the-token").status_code == 403
+    too_much = followed(client, post(client, action, {"points": "5", "reason": "x"}))
+    assert flash_of(too_much) == "refused: m1 is worth at most 4 points"
+    r = post(client, action, {"points": "3", "reason": "proof on paper"})
+    assert r.headers["location"] == f"{book}#student-{world.ids['bob']}"
+    page = client.get(r.headers["location"]).text
+    assert flash_of(page) == "saved: Score for m1 of bob@example.org saved."
+    row = re.search(rf'<tr id="student-{world.ids["bob"]}">(.*?)</tr>', page, re.S).group(1)
+    assert "<strong>3</strong> / 11" in row and "written only" in row
+    assert re.search(r'class="num total"><strong>3</strong>', row)
+    assert 'value="3"' in written_cell(page, world, "bob")
+    assert 'value="proof on paper"' in written_cell(page, world, "bob")
+    logged_in(client, world, ctx, "bob")
+    assert post(client, action, {"points": "4", "reason": "mine"}).status_code == 403
+    mine = client.get(f"/assignments/{world.ids['a1']}").text
+    assert re.search(r'id="written-m1">.*?3 / 4.*?proof on paper', mine, re.S)
+    assert "You have not handed anything in yet." in mine
