@@ -147,10 +147,14 @@ class AssignmentAccess:
 
 
 def assignment_member(assignment_id: int, user: CurrentUser, session: DB) -> AssignmentAccess:
+    """A draft (not ``visible``) does not exist for a student: the same 404 as none."""
     a = session.get(Assignment, assignment_id)
     if a is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no assignment {assignment_id}")
-    return AssignmentAccess(a, _access(session, user, a.course_id))
+    access = _access(session, user, a.course_id)
+    if not a.visible and not access.staff:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no assignment {assignment_id}")
+    return AssignmentAccess(a, access)
 
 
 def assignment_instructor(

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -140,6 +141,8 @@ class Assignment(Base):
     min_interval_seconds: Mapped[int] = mapped_column(Integer, default=0)
     show_hidden_details: Mapped[bool] = mapped_column(Boolean, default=False)
     counts: Mapped[str] = mapped_column(String(10), default="best")  # best|last
+    # False: a draft its course's staff prepare; students neither list nor reach it.
+    visible: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     course: Mapped[Course] = relationship()

@@ -170,6 +170,8 @@ class AssignmentBase(BaseModel):
     min_interval_seconds: int = Field(0, ge=0, le=MAX_INTERVAL_S)
     show_hidden_details: bool = False
     counts: Literal["best", "last"] = "best"
+    visible: bool = Field(True, description="students list and reach it; false: a draft "
+                                            "only the course's staff see")
 
 
 class AssignmentCreate(AssignmentBase):
@@ -194,6 +196,7 @@ class AssignmentUpdate(BaseModel):
     min_interval_seconds: int | None = Field(None, ge=0, le=MAX_INTERVAL_S)
     show_hidden_details: bool | None = None
     counts: Literal["best", "last"] | None = None
+    visible: bool | None = None
 
 
 class WrittenScoreOut(BaseModel):

@@ -38,7 +38,7 @@ def assignment_out(a: Assignment, problems: list[S.ProblemSpecOut],
         last_accepted_at=S.local(a.last_accepted_at, tz),
         late_penalty_per_day=a.late_penalty_per_day, max_submissions=a.max_submissions,
         min_interval_seconds=a.min_interval_seconds, show_hidden_details=a.show_hidden_details,
-        counts=a.counts, problems=problems, my_due_at=S.local(my_due, tz),  # type: ignore[arg-type]
+        counts=a.counts, visible=a.visible, problems=problems, my_due_at=S.local(my_due, tz),  # type: ignore[arg-type]
         late_days_used=None if mine is None else mine.cells.get(a.id, Cell()).late_days_used,
         late_days_left=None if mine is None else mine.left)
 

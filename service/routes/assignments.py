@@ -121,9 +121,11 @@ def create_assignment(body: S.AssignmentCreate, access: CourseInstructor, ctx: C
 @router.get("/courses/{course_id}/assignments", response_model=list[S.AssignmentOut])
 def list_assignments(access: CourseMember, ctx: Ctx, session: DB) -> list[S.AssignmentOut]:
     """The course's assignments by due date; a student also sees their own due date and late
-    days."""
-    rows = session.scalars(select(Assignment).where(Assignment.course_id == access.course.id)
-                           .order_by(Assignment.due_at))
+    days, and not the drafts (``visible`` false)."""
+    query = select(Assignment).where(Assignment.course_id == access.course.id)
+    if not access.staff:
+        query = query.where(Assignment.visible)
+    rows = session.scalars(query.order_by(Assignment.due_at))
     mine = None if access.staff else standings_of(session, access.course,
                                                   [access.user.id])[access.user.id]
     return [assignment_out(a, _problems(ctx, a.slug),

@@ -51,6 +51,7 @@ def assignment_data(fields: dict[str, str]) -> dict[str, str | None]:
     percent = (fields.get("late_penalty_percent") or "").strip()
     data["late_penalty_per_day"] = str(float(percent) / 100) if percent else "0"
     data["show_hidden_details"] = "true" if "show_hidden_details" in fields else "false"
+    data["visible"] = "true" if "visible" in fields else "false"
     if not (fields.get("min_interval_seconds") or "").strip():
         data["min_interval_seconds"] = "0"
     return data

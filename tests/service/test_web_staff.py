@@ -58,7 +58,8 @@ def graded(client: TestClient, world: World, ctx: Context, broker: RecordingBrok
 
 ASSIGNMENT = {"slug": "fake-a1", "title": "Week 2", "opens_at": "2026-03-02T09:00",
               "due_at": "2026-03-09T23:59", "last_accepted_at": "", "late_penalty_percent": "10",
-              "max_submissions": "3", "min_interval_seconds": "", "counts": "best"}
+              "max_submissions": "3", "min_interval_seconds": "", "counts": "best",
+              "visible": "on"}
 
 
 def test_an_instructor_creates_an_assignment_and_edits_its_rules(
@@ -90,6 +91,32 @@ def test_an_instructor_creates_an_assignment_and_edits_its_rules(
     typo = followed(client, post(client, f"/courses/{course}/manage/assignments",
                                  dict(ASSIGNMENT, slug="no-such-grader")))
     assert flash_of(typo).startswith("refused: no grader named 'no-such-grader'")
+
+
+def test_a_draft_assignment_is_hidden_from_students_until_made_visible(
+        client: TestClient, world: World, ctx: Context) -> None:
+    logged_in(client, world, ctx, "inst_a")
+    course = world.ids["course_a"]
+    draft = {k: v for k, v in ASSIGNMENT.items() if k != "visible"}  # the box unticked
+    r = post(client, f"/courses/{course}/manage/assignments", dict(draft, title="Week 9"))
+    aid = int(r.headers["location"].split("/")[2])
+    assert "Week 9</a> <span class=\"muted\">(draft: students do not see it)" in client.get(
+        f"/courses/{course}/manage").text   # staff see drafts, marked
+    logged_in(client, world, ctx, "alice")
+    assert "Week 9" not in client.get(f"/courses/{course}").text
+    assert client.get(f"/assignments/{aid}").status_code == 404
+    api = client.get(f"/api/v1/courses/{course}/assignments", headers=world.h("alice")).json()
+    assert "Week 9" not in [a["title"] for a in api]
+    assert upload(client, world, "alice", assignment="a1").status_code == 201  # others open
+    refused = client.post(f"/api/v1/assignments/{aid}/submissions", headers=world.h("alice"),
+                          files=[("files", ("s.py", b"p1", "text/x-python"))])
+    assert refused.status_code == 404
+    logged_in(client, world, ctx, "inst_a")
+    followed(client, post(client, f"/assignments/{aid}/manage/settings",
+                          dict(ASSIGNMENT, title="Week 9")))
+    logged_in(client, world, ctx, "alice")
+    assert "Week 9" in client.get(f"/courses/{course}").text
+    assert client.get(f"/assignments/{aid}").status_code == 200
 
 
 def test_an_instructor_creates_a_course_from_the_courses_page_and_a_student_cannot(
