@@ -16,10 +16,11 @@ import pytest
 from conftest import REDIS_URL, RecordingBroker, World, queue_prefix
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from sqlalchemy import select
 
 from service.app import create_app
 from service.context import Context, build_context
-from service.models import CourseBundle, User
+from service.models import CourseBundle, GradingRun, User
 from service.services import bundles
 from service.services.runner import process_job
 from service.settings import Settings
@@ -324,3 +325,58 @@ def test_a_version_left_checking_past_any_deadline_may_be_published_again(
     again = _publish(client, world, "admin", _zipped())
     assert again.status_code == 202, again.text
     assert _bundle_row(ctx, again.json()["id"]).status == "ready"
+
+
+def test_the_setting_lets_a_courses_instructors_publish_for_that_course_alone(
+        client: TestClient, world: World, ctx: Context) -> None:
+    assert _publish(client, world, "inst_a", _zipped()).status_code == 403
+    ctx.settings.instructors_publish_bundles = True
+    mine = _publish(client, world, "inst_a", _zipped())
+    assert mine.status_code == 202, mine.text
+    assert _bundle_row(ctx, mine.json()["id"]).status == "ready"
+    other = _publish(client, world, "inst_a", _zipped(), course="course_b")
+    assert other.status_code == 403, other.text
+    students = _publish(client, world, "alice", _zipped("2026.2"))
+    assert students.status_code == 403, students.text
+
+
+def _runs(ctx: Context, submission_id: int) -> list[str | None]:
+    with ctx.sessions() as s:
+        return list(s.scalars(select(GradingRun.grader_version).where(
+            GradingRun.submission_id == submission_id).order_by(GradingRun.id)))
+
+
+def test_results_keep_their_bundle_version_until_the_instructor_regrades_with_the_new_one(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    assert _publish(client, world, "admin", _zipped("1.0")).status_code == 202
+    created = client.post(f"/api/v1/courses/{world.ids['course_a']}/assignments",
+                          headers=world.h("inst_a"), json={
+                              "slug": "demo-layers-hw", "title": "HW2",
+                              "opens_at": "2020-01-01T00:00:00",
+                              "due_at": "2099-01-01T00:00:00"}).json()
+    old = _grade(client, world, ctx, broker, created["id"], "alice", CORRECT)
+    assert old["grader_version"].endswith("bundle 1.0")
+
+    # A new version, chosen for the assignment without a regrade: what was graded stays
+    # graded with 1.0 and says so; new uploads are graded with 1.1.
+    assert _publish(client, world, "admin", _zipped("1.1")).json()["status"] == "checking"
+    assert client.patch(f"/api/v1/assignments/{created['id']}", headers=world.h("inst_a"),
+                        json={"bundle_version": "1.1"}).status_code == 200
+    kept = client.get(f"/api/v1/submissions/{old['id']}", headers=world.h("alice")).json()
+    assert kept["grader_version"].endswith("bundle 1.0") and kept["score"] == 3.0
+    new = _grade(client, world, ctx, broker, created["id"], "bob", CORRECT)
+    assert new["grader_version"].endswith("bundle 1.1")
+    assert not broker.sent
+
+    # The instructor chooses to regrade: every finished submission is graded with 1.1,
+    # and the earlier run keeps the version it was graded with.
+    r = client.post(f"/api/v1/assignments/{created['id']}/regrade", headers=world.h("inst_a"),
+                    json={"reason": "bundle 1.1"})
+    assert r.status_code == 202 and sorted(r.json()["queued"]) == sorted([old["id"], new["id"]])
+    while broker.sent:
+        _, payload = broker.sent.pop(0)
+        process_job(ctx, payload["submission_id"], payload["part"])
+    regraded = client.get(f"/api/v1/submissions/{old['id']}", headers=world.h("alice")).json()
+    assert regraded["grader_version"].endswith("bundle 1.1") and regraded["score"] == 3.0
+    versions = [v.rsplit(" ", 1)[-1] if v else v for v in _runs(ctx, old["id"])]
+    assert versions == ["1.0", "1.1"]
