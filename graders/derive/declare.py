@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import SpecError
 from .functions import function_checks, loss_checks, strengths
 from .inputs import Arg, as_arg
-from .layers import layer_checks, module_checks, takes_forward_input
+from .layers import layer_checks, module_checks
 from .pairs import BACKWARD_CHECKS, FORWARD_CHECKS, pair_checks
 from .steps import step_checks
 from .training import training_checks
@@ -132,9 +132,7 @@ def module(assignment: Assignment, cls: str, *, points: float, init: Sequence[st
     func = module_checks(cls, init, _args(forward), _args(params), grads, names,
                          _reference(assignment, cls), step=step, batch=batch, tol=tol,
                          hints=hints)
-    checks = (MODULE_CHECKS + (2 if step else 0)
-              + (1 if takes_forward_input(names, forward) else 0))
-    _register(assignment, cls, points, [cls], checks, func,
+    _register(assignment, cls, points, [cls], MODULE_CHECKS + (2 if step else 0), func,
               f"{cls}: forward, backward, parameter gradients, state over calls"
               + (f", two {step}s." if step else "."), extra)
 
