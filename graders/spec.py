@@ -155,14 +155,16 @@ class Assignment:
                          extra=extra, hint=hint)
 
     def loss(self, name: str, *, points: float, tol: float = 1e-6, batch: str = "N",
-             **args: Any) -> None:
+             regularisation: str = "reg", **args: Any) -> None:
         """``loss, dx = softmax_loss(x, y)``: ``hw.loss("softmax_loss", points=2,
         x=("N", "C"), y=labels("C"))``; dx is the gradient for the first argument.
 
-        An argument given as a number, ``reg=0.5``, is a regularisation strength: the
-        checks run with it, and loss and gradient once more with it at 0."""
+        An argument given as a number is passed as it is (``delta=1.0``); the one named
+        by ``regularisation`` (``reg=0.5``) is the regularisation strength: the checks
+        run with it, and loss and gradient once more with it at 0."""
         from .derive import declare
-        declare.loss(self, name, points=points, tol=tol, batch=batch, args=args)
+        declare.loss(self, name, points=points, tol=tol, batch=batch, args=args,
+                     regularisation=regularisation)
 
     def layer(self, name: str, *, points: float | tuple[float, float], grads: str,
               tol: float = 1e-6, batch: str = "N", via: Any = None,

@@ -71,11 +71,12 @@ def function(assignment: Assignment, name: str, *, points: float, tol: float, ba
 
 
 def loss(assignment: Assignment, name: str, *, points: float, tol: float, batch: str,
-         args: Mapping[str, Any]) -> None:
+         args: Mapping[str, Any], regularisation: str = "reg") -> None:
     ref = _reference(assignment, name)
     declared = _args(args)
-    off = strengths(declared)
-    func = loss_checks(name, declared, ref, batch=batch, tol=tol)
+    off = strengths(declared, regularisation)
+    func = loss_checks(name, declared, ref, batch=batch, tol=tol,
+                       regularisation=regularisation)
     _register(assignment, name, points, [name], LOSS_CHECKS + (2 if off else 0), func,
               f"{name}: loss and gradient, at two batch sizes, against finite differences"
               + (f"; again with {', '.join(off)} at 0." if off else "."))

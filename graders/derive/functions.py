@@ -72,13 +72,18 @@ def function_checks(name: str, args: Mapping[str, Arg], reference: Callable[...,
     return problem
 
 
-def strengths(args: Mapping[str, Arg]) -> list[str]:
-    """The arguments given as a number (``reg=0.5``): regularisation strengths."""
-    return [a for a, spec in args.items() if spec.dist == "constant"]
+def strengths(args: Mapping[str, Arg], regularisation: str) -> list[str]:
+    """The regularisation strength, when the loss takes one given as a number (``reg=0.5``).
+
+    Only the argument so named: another number (an SVM's ``delta=1.0``) is passed as it
+    is and never set to 0."""
+    spec = args.get(regularisation)
+    return [regularisation] if spec is not None and spec.dist == "constant" else []
 
 
 def loss_checks(name: str, args: Mapping[str, Arg], reference: Callable[..., Any], *,
-                batch: str, tol: float) -> Callable[[Student, Context], Checks]:
+                batch: str, tol: float, regularisation: str = "reg"
+                ) -> Callable[[Student, Context], Checks]:
     """``(loss, dx)`` against the reference, at two batch sizes, and against finite
     differences of the reference loss and of the student's own loss.
 
@@ -89,7 +94,7 @@ def loss_checks(name: str, args: Mapping[str, Arg], reference: Callable[..., Any
     call = _signature(name, args)
     first = next(iter(args))  # the scores: what dx is the gradient of
     returns = ("loss", f"d{first}")
-    off = strengths(args)
+    off = strengths(args, regularisation)
 
     def problem(student: Student, ctx: Context) -> Checks:
         dims = draw_dims(symbols(args), ctx.rng)

@@ -25,8 +25,8 @@ Shape = tuple[Dim, ...]
 class Arg:
     """One array argument: its symbolic shape and where its values lie.
 
-    ``dist="normal"`` (the default) centres values in ``[low, high]`` and clips the tails
-    to it, ``"uniform"`` spreads them evenly; ``dist="labels"`` draws integer class labels
+    ``dist="normal"`` (the default) centres values in ``[low, high]``, the tails redrawn
+    inside it, ``"uniform"`` spreads them evenly; ``dist="labels"`` draws integer class labels
     in ``[0, classes)``; ``dist="binary"`` draws targets 0.0 or 1.0 (a binary
     cross-entropy's ``y``);
     ``dist="constant"`` is a scalar passed as it is, ``low`` (a regularisation strength);
@@ -116,9 +116,20 @@ def draw(args: Mapping[str, Arg], dims: Mapping[str, int],
         if arg.dist == "uniform":
             value = rng.uniform(arg.low, arg.high, size=size)
         else:
-            value = arg.low + (arg.high - arg.low) * (rng.normal(size=size) * 0.25 + 0.5)
-            value = np.clip(value, arg.low, arg.high)  # the range is a promise (log's x > 0)
+            value = arg.low + (arg.high - arg.low) * (_within_two_sigma(size, rng) * 0.25 + 0.5)
         for kink in arg.kinks:
             value = kink + away_from_kinks(value - kink, arg.margin)
         out[name] = value
     return out
+
+
+def _within_two_sigma(size: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    """Standard normal values redrawn until inside [-2, 2]: the declared range holds (a
+    log's input stays positive) and, unlike clipping, no two values tie at a bound (a
+    max-pool's argmax would be ambiguous)."""
+    value = rng.normal(size=size)
+    outside = np.abs(value) > 2
+    while outside.any():
+        value[outside] = rng.normal(size=int(outside.sum()))
+        outside = np.abs(value) > 2
+    return value

@@ -83,3 +83,17 @@ def test_a_data_term_bug_fails_without_regularisation_too(
         registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     checks = _checks(registry, LOSS.replace("X.T @ p / n", "X.T @ p"), tmp_path, monkeypatch)
     assert not checks[f"{WITHOUT} → dW"]
+
+
+def test_another_number_is_passed_as_it_is_and_never_set_to_zero(tmp_path: Path) -> None:
+    bundle = tmp_path / "bundles" / "margin-hw"
+    (bundle / "reference").mkdir(parents=True)
+    (bundle / "dlgrade-bundle.toml").write_text(
+        'slug = "margin-hw"\ntitle = "Margin"\nversion = "1"\n')
+    (bundle / "spec.py").write_text(SPEC.replace('"reg-hw"', '"margin-hw"').replace(
+        "reg=0.3)", "reg=0.3, delta=1.0)").replace("softmax_loss\",", "softmax_loss\","))
+    (bundle / "reference" / "__init__.py").write_text(LOSS.replace(
+        "def softmax_loss(W, X, y, reg):", "def softmax_loss(W, X, y, reg, delta):"))
+    problem = Registry.from_paths([tmp_path / "bundles"]).get("margin-hw").problems[0]
+    assert problem.checks == 8       # six, and two without reg; none without delta
+    assert "again with reg at 0" in problem.description
