@@ -25,10 +25,10 @@ class Context:
     engine: Engine
     sessions: sessionmaker[Session]
     grader: Grader
+    intake: IntakeGate
     broker: Broker | None = None
     secret: str = field(default="", repr=False)
     changes: Changes = field(default_factory=Changes)
-    intake: IntakeGate = field(default_factory=lambda: intake_gate(Settings()))
 
     def close(self) -> None:
         self.changes.close()
@@ -36,7 +36,10 @@ class Context:
 
 
 def intake_gate(settings: Settings) -> IntakeGate:
-    return IntakeGate(concurrency=settings.intake_concurrency or os.cpu_count() or 1,
+    """By default one reader per CPU this process may run on (a container's cpuset, not
+    the host's count), at most four: each may take 1 GB."""
+    cpus = min(4, len(os.sched_getaffinity(0)))
+    return IntakeGate(concurrency=settings.intake_concurrency or cpus,
                       refusals=settings.intake_refusals,
                       window_s=settings.intake_refusal_window_s, wait_s=settings.intake_wait_s)
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from graders.errors import SubmissionError
+from graders.errors import ReadingFailed, SubmissionError
 from service.services.errors import Busy, TooSoon
 
 
@@ -55,7 +55,7 @@ class IntakeGate:
                            headers={"Retry-After": "30"})
             try:
                 yield
-            except SubmissionError:
+            except (SubmissionError, ReadingFailed):  # a reader that timed out cost as much
                 self._note_refusal(user_id)
                 raise
             finally:

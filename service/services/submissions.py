@@ -96,6 +96,9 @@ def accept_upload(ctx: Context, session: Session, a: Assignment, user: User,
     now = utcnow()
     attempt = check_can_submit(session, a, user.id, now)
     key = f"{a.id}/{uuid.uuid4().hex}"
+    # Nothing is written yet: end the read transaction so a wait for a reader (and the read)
+    # holds no pooled connection; a deadline rush would otherwise drain the pool.
+    session.commit()
     with ctx.intake.admit(user.id):
         stored = storage.store_files(ctx.settings, key, files)
         try:

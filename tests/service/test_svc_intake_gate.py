@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from conftest import World, upload
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from graders.errors import ReadingFailed
 from service.context import Context
 from service.models import Submission
+from service.services.errors import TooSoon
 from service.services.intake_gate import IntakeGate
 
 BROKEN = [("files", ("hw.ipynb", b'{"nbformat": 4, "cells": [', "application/x-ipynb+json"))]
@@ -72,3 +77,38 @@ def test_when_every_reader_is_busy_the_upload_is_refused_with_nothing_kept(
     assert not any(p.is_file() for p in ctx.settings.submissions_dir.rglob("*"))
     assert upload(client, world, "alice").status_code == 201
 
+
+
+def test_a_reader_that_timed_out_counts_as_a_refusal() -> None:
+    clock = Clock()
+    gate = IntakeGate(concurrency=1, refusals=2, window_s=60, wait_s=1, clock=clock)
+    for _ in range(2):
+        with pytest.raises(ReadingFailed), gate.admit(7):
+            raise ReadingFailed("the reader ran out of time")
+    with pytest.raises(TooSoon) as refused, gate.admit(7):
+        pass
+    assert refused.value.code == "too_many_refused"
+
+
+class Probe(IntakeGate):
+    """Looks at the database while an upload waits for its turn."""
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(concurrency=1, refusals=10, window_s=600, wait_s=1)
+        self.ctx, self.waiting_in_transaction = ctx, -1
+
+    @contextmanager
+    def admit(self, user_id: int) -> Iterator[None]:
+        with self.ctx.engine.connect() as conn:
+            self.waiting_in_transaction = conn.scalar(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()"))
+        with super().admit(user_id):
+            yield
+
+
+def test_an_upload_waiting_for_a_reader_holds_no_database_transaction(
+        client: TestClient, world: World, ctx: Context) -> None:
+    ctx.intake = probe = Probe(ctx)
+    assert upload(client, world, "alice").status_code == 201
+    assert probe.waiting_in_transaction == 0
