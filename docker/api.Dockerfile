@@ -22,8 +22,8 @@ COPY service service
 RUN python3 -m venv /opt/venvs/dlgrade \
  && pip install $PIP_OPTIONS . \
  && useradd --system --uid 10001 --home-dir /var/lib/dlgrade dlgrade \
- && mkdir -p /var/lib/dlgrade/submissions \
- && chown -R dlgrade /var/lib/dlgrade
+ && mkdir -p /var/lib/dlgrade/submissions /var/lib/dlgrade-bundles \
+ && chown -R dlgrade /var/lib/dlgrade /var/lib/dlgrade-bundles
 
 USER dlgrade
 EXPOSE 8000

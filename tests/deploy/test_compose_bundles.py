@@ -49,3 +49,14 @@ def test_workers_mount_the_apis_bundle_folder_read_only() -> None:
         for svc in (services[name], ci["services"].get(name) or {}):
             if "volumes" in svc or svc is services[name]:
                 assert holder(_mounts(svc)) == (api_volume, True), name
+
+
+def test_no_worker_mounts_the_apis_state_where_its_signing_key_lives() -> None:
+    """Workers run course bundles' code as root; the JWT key in the API's state directory
+    would let that code forge an admin's token."""
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    state = services["api"]["environment"]["DLGRADE_STATE_DIR"]
+    state_volume = next(source for source, target in (
+        entry.split(":")[:2] for entry in services["api"]["volumes"]) if target == state)
+    for name in ("worker", "worker-slow"):
+        assert state_volume not in [e.split(":")[0] for e in services[name]["volumes"]], name
