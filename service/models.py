@@ -173,6 +173,8 @@ class CourseBundle(Base):
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a worker (or the embedded API) began its check; unset while it waits in the queue.
+    check_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def grader_key(self) -> str:

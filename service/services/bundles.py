@@ -71,8 +71,7 @@ def publish(ctx: Context, session: Session, course_id: int, user: User,
         if taken is not None and _stale(ctx, taken):
             log.warning("bundle %s was still checking after %s: checking the upload again",
                         taken.id, utcnow() - taken.created_at)
-            session.delete(taken)  # its check died with its process (or its message)
-            session.flush()
+            _forget(ctx, session, taken)  # its check died with its process (or its message)
         elif taken is not None:
             raise Conflict(f"{manifest.slug} version {manifest.version} is already published "
                            "for this course; raise the version in dlgrade-bundle.toml",
@@ -94,11 +93,27 @@ def publish(ctx: Context, session: Session, course_id: int, user: User,
 def _stale(ctx: Context, row: CourseBundle) -> bool:
     """Still ``checking`` long after any check could have ended: nothing is checking it.
 
-    A check stops itself after ``bundle_check_seconds``, and a message a worker took
-    but never finished is redelivered after the broker's visibility timeout.
+    A started check stops itself after ``bundle_check_seconds``, and a message a worker
+    took but never finished is redelivered after the broker's visibility timeout. One
+    never started may be waiting behind a whole regrade: it is given up only when a
+    grading job in the queue would be (``max_queued_hours``).
     """
-    limit = ctx.settings.bundle_check_seconds + ctx.settings.visibility_timeout
-    return row.status == "checking" and utcnow() - row.created_at > timedelta(seconds=limit)
+    if row.status != "checking":
+        return False
+    if row.check_started_at is not None:
+        limit = ctx.settings.bundle_check_seconds + ctx.settings.visibility_timeout
+        return utcnow() - row.check_started_at > timedelta(seconds=limit)
+    return utcnow() - row.created_at > timedelta(hours=ctx.settings.max_queued_hours)
+
+
+def _forget(ctx: Context, session: Session, row: CourseBundle) -> None:
+    """Delete the row, and its stored zip (named by content) unless another row, of any
+    course, holds the same content."""
+    key, digest = row.grader_key, row.sha256
+    session.delete(row)
+    session.flush()
+    if session.scalar(select(CourseBundle.id).where(CourseBundle.sha256 == digest)) is None:
+        bundle_file(ctx.settings.bundles_dir, key).unlink(missing_ok=True)
 
 
 def start_check(ctx: Context, session: Session, row: CourseBundle,
@@ -114,7 +129,7 @@ def start_check(ctx: Context, session: Session, row: CourseBundle,
         remote(row.id)
     except Exception as exc:  # the upload is refused whole, so it can be sent again as is
         log.warning("could not queue the strength check of bundle %s: %s", row.id, exc)
-        session.delete(row)
+        _forget(ctx, session, row)
         session.commit()
         raise Busy("the grading queue is unreachable, so the bundle cannot be checked; "
                    "publish it again shortly", code="queue_unavailable",
@@ -149,6 +164,8 @@ def run_check(ctx: Context, bundle_id: int) -> None:
         if row is None or row.status != "checking":
             return
         key, slug = row.grader_key, row.slug
+        row.check_started_at = utcnow()  # from now on a dead check shows as stale
+        session.commit()
     last = [0.0]
     done = [0]
 

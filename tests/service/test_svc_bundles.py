@@ -295,6 +295,7 @@ def test_an_unreachable_queue_refuses_the_upload_so_it_can_be_sent_again(
     ctx.broker = DeadCelery()  # type: ignore[assignment]
     r = _publish(client, world, "admin", _zipped())
     assert r.status_code == 503 and r.json()["detail"]["code"] == "queue_unavailable"
+    assert not list(ctx.settings.bundles_dir.glob("*.zip"))  # nothing kept of it
     ctx.broker = RecordingBroker()
     assert _publish(client, world, "admin", _zipped()).status_code == 202
 
@@ -316,15 +317,33 @@ def test_a_version_left_checking_past_any_deadline_may_be_published_again(
     stuck = _publish_quietly(ctx, world)
     again = _publish(client, world, "admin", _zipped())
     assert again.status_code == 409  # its check may still be running: not yet
+    check_limit = timedelta(seconds=ctx.settings.bundle_check_seconds
+                            + ctx.settings.visibility_timeout + 60)
     with ctx.sessions() as s:
         row = s.get(CourseBundle, stuck)
         assert row is not None
-        row.created_at -= timedelta(seconds=ctx.settings.bundle_check_seconds
-                                    + ctx.settings.visibility_timeout + 60)
+        row.created_at -= check_limit   # uploaded long ago, but still waiting in the queue
+        s.commit()
+    assert _publish(client, world, "admin", _zipped()).status_code == 409
+    with ctx.sessions() as s:
+        row = s.get(CourseBundle, stuck)
+        assert row is not None
+        row.check_started_at = row.created_at   # its check began then, and died
         s.commit()
     again = _publish(client, world, "admin", _zipped())
     assert again.status_code == 202, again.text
     assert _bundle_row(ctx, again.json()["id"]).status == "ready"
+
+
+def test_a_check_waiting_in_the_queue_past_the_queue_limit_is_given_up(
+        client: TestClient, world: World, ctx: Context) -> None:
+    stuck = _publish_quietly(ctx, world)
+    with ctx.sessions() as s:
+        row = s.get(CourseBundle, stuck)
+        assert row is not None and row.check_started_at is None
+        row.created_at -= timedelta(hours=ctx.settings.max_queued_hours, minutes=1)
+        s.commit()
+    assert _publish(client, world, "admin", _zipped()).status_code == 202
 
 
 def test_the_setting_lets_a_courses_instructors_publish_for_that_course_alone(
