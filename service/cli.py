@@ -62,18 +62,29 @@ def register(app: typer.Typer) -> None:
         Runs against the same database as ``serve`` (DATABASE_URL, or the state directory).
         """
         from sqlalchemy import select
+        from sqlalchemy.exc import DBAPIError
 
-        from service.db import make_engine, make_sessionmaker, migrate
+        from service.db import make_engine, make_sessionmaker
         from service.models import User
         from service.security import generate_password
         from service.services.accounts import set_password
 
         settings = _settings(state_dir)
-        migrate(settings.db_url)
+        if not settings.database_url and not (settings.state_dir / "dlgrade.db").exists():
+            # Not migrate(): a mistyped --state-dir must not leave an empty database behind.
+            typer.echo(f"no database in {settings.state_dir}: give the --state-dir (or "
+                       "DATABASE_URL) that `dlgrade serve` uses", err=True)
+            raise typer.Exit(1)
         engine = make_engine(settings.db_url)
         try:
             with make_sessionmaker(engine)() as session:
-                user = session.scalars(select(User).where(User.email == email.lower())).first()
+                try:
+                    user = session.scalars(select(User).where(
+                        User.email == email.lower())).first()
+                except DBAPIError:
+                    typer.echo("this database has no dlgrade accounts: start `dlgrade serve` "
+                               "on it once", err=True)
+                    raise typer.Exit(1) from None
                 if user is None:
                     typer.echo(f"no account {email} in this database (DATABASE_URL or --state-dir)",
                                err=True)

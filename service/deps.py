@@ -175,11 +175,14 @@ class SubmissionAccess:
 
 
 def submission_viewer(submission_id: int, user: CurrentUser, session: DB) -> SubmissionAccess:
-    """The student who submitted it, or an instructor of its course."""
+    """The student who submitted it, or an instructor of its course; to a student, the
+    submissions of a draft assignment do not exist, as the draft does not."""
     sub = session.get(Submission, submission_id)
     if sub is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no submission {submission_id}")
     access = _access(session, user, sub.assignment.course_id)
+    if not access.staff and not sub.assignment.visible:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no submission {submission_id}")
     if not access.staff and sub.user_id != user.id:
         raise forbidden("this is not your submission")
     return SubmissionAccess(sub, access)

@@ -50,3 +50,14 @@ def test_reset_password_of_an_unknown_account_says_so(tmp_path: Path, monkeypatc
                                       "--state-dir", str(tmp_path)])
     assert result.exit_code == 1
     assert "no account nobody@localhost" in result.output
+
+
+def test_reset_password_with_a_mistyped_state_dir_creates_nothing(
+        tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    wrong = tmp_path / "dlgrade-dat"
+    result = CliRunner().invoke(app, ["reset-password", "admin@localhost",
+                                      "--state-dir", str(wrong)])
+    assert result.exit_code == 1
+    assert f"no database in {wrong}" in result.output
+    assert not wrong.exists()

@@ -107,7 +107,16 @@ def test_a_draft_assignment_is_hidden_from_students_until_made_visible(
     assert client.get(f"/assignments/{aid}").status_code == 404
     api = client.get(f"/api/v1/courses/{course}/assignments", headers=world.h("alice")).json()
     assert "Week 9" not in [a["title"] for a in api]
-    assert upload(client, world, "alice", assignment="a1").status_code == 201  # others open
+    own = upload(client, world, "alice", assignment="a1")
+    assert own.status_code == 201  # others stay open
+    with ctx.sessions() as s:   # a1 made a draft after she handed in: her results go too
+        s.get(Assignment, world.ids["a1"]).visible = False
+        s.commit()
+    assert client.get(f"/api/v1/submissions/{own.json()['id']}",
+                      headers=world.h("alice")).status_code == 404
+    with ctx.sessions() as s:
+        s.get(Assignment, world.ids["a1"]).visible = True
+        s.commit()
     refused = client.post(f"/api/v1/assignments/{aid}/submissions", headers=world.h("alice"),
                           files=[("files", ("s.py", b"p1", "text/x-python"))])
     assert refused.status_code == 404
