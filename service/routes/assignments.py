@@ -181,8 +181,10 @@ def assignment_statistics(aa: AssignmentInstructor, ctx: Ctx, session: DB) -> di
     """Counted scores (histogram, mean, median), pass rates per problem and per check
     (checks grouped by their stable key), and the median grading time. A problem passes
     with full points, a person's score counting where one was given; a written problem's
-    rate is over the students scored on it, the rest counted as ``unscored``."""
-    return statistics_for(session, aa.assignment, problem_order(ctx.grader, aa.assignment.slug))
+    rate is over the students scored on it (on paper without a submission too), the
+    students with a submission not scored yet counted as ``unscored``."""
+    info = known_slug(ctx.grader, aa.assignment.slug)
+    return statistics_for(session, aa.assignment, info.problems if info else [])
 
 
 @router.post("/assignments/{assignment_id}/extensions", response_model=S.ExtensionOut,

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from service.grading import ProblemInfo
 from service.models import (
     Assignment,
     Course,
@@ -23,6 +24,7 @@ from service.models import (
     Submission,
 )
 from service.services.policy import days_late, penalty_factor, window
+from service.services.scores import in_force, written_scores
 
 
 @dataclass
@@ -67,10 +69,8 @@ def in_order(rows: list[ProblemResult], order: Sequence[str]) -> list[ProblemRes
 
 
 def latest_adjustments(adjs: list[ScoreAdjustment]) -> dict[str, ScoreAdjustment]:
-    out: dict[str, ScoreAdjustment] = {}
-    for a in sorted(adjs, key=lambda a: (a.created_at, a.id)):
-        out[a.problem_id] = a
-    return out
+    """One submission's people's scores in force, by problem (see ``scores.in_force``)."""
+    return {p: a for (_, _, p), a in in_force(adjs).items()}
 
 
 def score(sub: Submission, problems: list[ProblemResult],
@@ -200,14 +200,8 @@ def written_alone(session: Session, assignment_ids: list[int],
                   user_ids: list[int]) -> dict[tuple[int, int], float]:
     """Per (assignment, student): the written scores in force, summed. What counts for a
     student with no graded submission (the written part handed in on paper)."""
-    latest: dict[tuple[int, int, str], ScoreAdjustment] = {}
-    rows = session.scalars(select(ScoreAdjustment).where(
-        ScoreAdjustment.assignment_id.in_(assignment_ids),
-        ScoreAdjustment.user_id.in_(user_ids), ScoreAdjustment.kind == "manual"))
-    for m in sorted(rows, key=lambda m: (m.created_at, m.id)):
-        latest[(m.assignment_id, m.user_id, m.problem_id)] = m
     out: dict[tuple[int, int], float] = defaultdict(float)
-    for (aid, uid, _), m in latest.items():
+    for (aid, uid, _), m in written_scores(session, assignment_ids, user_ids).items():
         out[(aid, uid)] += m.points
     return {k: round(v, 6) for k, v in out.items()}
 
@@ -285,16 +279,6 @@ def problem_points(session: Session, assignments: list[Assignment]) -> dict[int,
             for sc in each}
 
 
-def manual_scores(session: Session,
-                  assignments: list[Assignment]) -> dict[tuple[int, int, str], ScoreAdjustment]:
-    """The written score in force per (assignment, student, problem): the latest entered."""
-    rows = session.scalars(select(ScoreAdjustment).where(
-        ScoreAdjustment.assignment_id.in_([a.id for a in assignments]),
-        ScoreAdjustment.kind == "manual"))
-    return {(m.assignment_id, m.user_id, m.problem_id): m for m in
-            sorted(rows, key=lambda m: (m.created_at, m.id))}
-
-
 def gradebook_csv(session: Session, course: Course,
                   orders: dict[int, Sequence[str]] | None = None,
                   full: FullPoints | None = None) -> str:
@@ -303,7 +287,10 @@ def gradebook_csv(session: Session, course: Course,
     assignments, rows = gradebook(session, course, full)
     orders = orders or {}
     points = problem_points(session, assignments) if orders else {}
-    written = manual_scores(session, assignments) if orders else {}
+    written: dict[tuple[int, int], dict[str, float]] = defaultdict(dict)
+    if orders:
+        for (aid, uid, p), m in written_scores(session, [a.id for a in assignments]).items():
+            written[(aid, uid)][p] = m.points
     out = io.StringIO()
     w = csv.writer(out)
     header = ["email", "name"]
@@ -316,8 +303,7 @@ def gradebook_csv(session: Session, course: Course,
         for a in assignments:
             c = r.cells[a.id]
             got = (points.get(c.submission_id, {}) if c.submission_id is not None else
-                   {p: m.points for (aid, uid, p), m in written.items()
-                    if (aid, uid) == (a.id, r.user_id)})
+                   written.get((a.id, r.user_id), {}))
             line += ["" if c.score is None else f"{c.score:g}",
                      *[f"{got[p]:g}" if p in got else "" for p in orders.get(a.id, ())],
                      str(c.days_late), f"{c.penalty:g}"]
@@ -335,23 +321,32 @@ def submissions_by_day(session: Session, a: Assignment) -> list[dict[str, int]]:
     return [{"day": d, "count": counts[d]} for d in sorted(counts)]
 
 
+def _full(points: float, worth: float) -> bool:
+    return points >= worth - 1e-9
+
+
 def _passed(p: ProblemResult, adj: ScoreAdjustment | None) -> bool | None:
     """Full points, with a person's score where one was entered; a written problem nobody
     has scored yet is neither passed nor failed (None), not a fail that drags its rate to 0."""
     if adj is not None:
-        return adj.points >= p.max_score - 1e-9
+        return _full(adj.points, p.max_score)
     if p.manual:
         return None
     return p.status == "passed"
 
 
-def statistics_for(session: Session, a: Assignment, order: Sequence[str]) -> dict[str, object]:
+def statistics_for(session: Session, a: Assignment,
+                   problems: Sequence[ProblemInfo]) -> dict[str, object]:
     """Distribution of counted scores, pass rates per problem and check, grading time.
 
-    Problems and their checks are listed in the assignment's ``order``. A problem's pass
-    rate is over the students it was scored for (``n``); written ones nobody has scored
-    yet are counted apart (``unscored``), and a problem no one is scored on has none.
+    Problems and their checks are listed in the order of ``problems`` (the assignment's
+    spec). A problem's pass rate is over the students it was scored for (``n``): for a
+    written one, those scored on paper with no graded submission too. Students with a
+    submission whose written problem nobody has scored yet are counted apart
+    (``unscored``), and a problem no one is scored on has none. Everything else counts
+    graded submissions only.
     """
+    order = [p.id for p in problems]
     scored = load_scored(session, [a.id], with_checks=True)
     counted: list[Scored] = []
     for (_, user_id), cands in scored.items():
@@ -376,6 +371,10 @@ def statistics_for(session: Session, a: Assignment, order: Sequence[str]) -> dic
                 k = (p.problem_id, ch.key or ch.name)
                 check_pass[k].append(ch.status == "passed")
                 check_name.setdefault(k, ch.name)
+    worth = {p.id: p.points for p in problems if p.manual}
+    for (_, user_id, pid), m in written_scores(session, [a.id]).items():
+        if (a.id, user_id) not in scored and pid in worth:  # scored on paper only
+            problem_pass[pid].append(_full(m.points, worth[pid]))
     runs = session.execute(
         select(GradingRun.started_at, GradingRun.finished_at)
         .join(Submission, GradingRun.submission_id == Submission.id)

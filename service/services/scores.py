@@ -8,6 +8,8 @@ a score check it here, so they refuse the same things in the same words.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -75,9 +77,26 @@ def clear_written(session: Session, a: Assignment, info: AssignmentInfo | None, 
         ScoreAdjustment.problem_id == problem_id, ScoreAdjustment.kind == "manual"))
 
 
+Key = tuple[int, int, str]  # (assignment, student, problem)
+
+
+def in_force(adjs: Iterable[ScoreAdjustment]) -> dict[Key, ScoreAdjustment]:
+    """People's scores in force per (assignment, student, problem): the latest entered wins."""
+    return {(a.assignment_id, a.user_id, a.problem_id): a
+            for a in sorted(adjs, key=lambda a: (a.created_at, a.id))}
+
+
+def written_scores(session: Session, assignment_ids: list[int],
+                   user_ids: list[int] | None = None) -> dict[Key, ScoreAdjustment]:
+    """The written scores in force on these assignments (of ``user_ids`` if given), in one
+    query: a student's, whether or not they handed in code."""
+    q = select(ScoreAdjustment).where(ScoreAdjustment.assignment_id.in_(assignment_ids),
+                                      ScoreAdjustment.kind == "manual")
+    if user_ids is not None:
+        q = q.where(ScoreAdjustment.user_id.in_(user_ids))
+    return in_force(session.scalars(q))
+
+
 def written_of(session: Session, assignment_id: int, user_id: int) -> dict[str, ScoreAdjustment]:
-    """A student's written scores in force on one assignment, by problem: the latest entered."""
-    rows = session.scalars(select(ScoreAdjustment).where(
-        ScoreAdjustment.assignment_id == assignment_id, ScoreAdjustment.user_id == user_id,
-        ScoreAdjustment.kind == "manual"))
-    return {m.problem_id: m for m in sorted(rows, key=lambda m: (m.created_at, m.id))}
+    """A student's written scores in force on one assignment, by problem."""
+    return {p: m for (_, _, p), m in written_scores(session, [assignment_id], [user_id]).items()}

@@ -37,6 +37,7 @@ from service.routes.courses import (
 )
 from service.routes.submissions import set_score
 from service.services import gradebook as book
+from service.services.scores import written_scores
 from service.web import flash
 from service.web.forms import REFUSALS, Fields, parse, refused, submit
 from service.web.render import render
@@ -160,7 +161,7 @@ def gradebook_page(request: Request, access: CourseInstructor, ctx: Ctx,
                   points=book.problem_points(session, assignments),
                   written={aid: {p.id: p.points for p in info.problems if p.manual}
                            for aid, info in infos.items() if info},
-                  manual=book.manual_scores(session, assignments))
+                  manual=written_scores(session, [a.id for a in assignments]))
 
 
 @router.post("/submissions/{submission_id}/gradebook/score/{problem_id}")

@@ -496,6 +496,20 @@ def test_a_written_score_given_without_a_submission_shows_on_a_later_one(
     assert cell["submission_id"] == later and cell["score"] == 4
 
 
+def test_a_written_problems_pass_rate_counts_a_student_scored_only_on_paper(
+        client: TestClient, world: World, ctx: Context, broker: RecordingBroker) -> None:
+    _submit_and_grade(client, world, ctx, broker, "alice", "p1")  # m1 not scored yet
+    h = world.h("inst_a")
+    r = client.put(f"/api/v1/assignments/{world.ids['a1']}/students/{world.ids['bob']}/"
+                   "problems/m1/score", headers=h, json={"points": 4, "reason": "on paper"})
+    assert r.status_code == 200, r.text
+    st = client.get(f"/api/v1/assignments/{world.ids['a1']}/statistics", headers=h).json()
+    rates = {p["id"]: (p["pass_rate"], p["n"], p["unscored"]) for p in st["problems"]}
+    assert rates["m1"] == (1.0, 1, 1)  # bob's full 4 on paper; alice's not scored yet
+    assert rates["p1"] == (1.0, 1, 0)  # autograded problems count submissions only
+    assert st["students"] == 1 and st["score"]["max"] == 2
+
+
 def test_extensions_are_listed_and_revoked(client: TestClient, world: World) -> None:
     now = utcnow()
     aid = world.add_assignment("ext", opens_at=now - timedelta(days=3),
