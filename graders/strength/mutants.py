@@ -66,11 +66,39 @@ class Mutant:
     diff: str
 
 
+def _builds(top: ast.stmt) -> str | None:
+    """The top-level variable a statement builds: the list or array it fills
+    (``weights.append(...)``, ``w[0] = ...``) or else the first name it assigns (a loop's
+    temporaries come after what it fills). A notebook initialises a network this way, and a
+    problem that ``needs`` that variable grades the statement."""
+    filled: list[str] = []
+    assigned: list[str] = []
+    for node in ast.walk(top):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+            targets = [node.target]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            targets = [node.func]
+        for target in targets:
+            into = isinstance(target, ast.Subscript | ast.Attribute)
+            while isinstance(target, ast.Subscript | ast.Attribute):
+                target = target.value
+            if isinstance(target, ast.Name) and target.id not in ("np", "torch", "plt"):
+                (filled if into else assigned).append(target.id)
+    return (filled or assigned or [None])[0]
+
+
 def _owners(tree: ast.Module) -> dict[int, tuple[str, bool]]:
-    """Node id -> (top-level def or class name, inside a method other than __init__)."""
+    """Node id -> (owner, inside a method other than __init__): the top-level def or class
+    it lies in, or the variable its top-level statement builds (``_builds``)."""
     owners: dict[int, tuple[str, bool]] = {}
     for top in tree.body:
         if not isinstance(top, ast.FunctionDef | ast.ClassDef):
+            if (built := _builds(top)) is not None:
+                for node in ast.walk(top):
+                    owners[id(node)] = (built, False)
             continue
         for node in ast.walk(top):
             owners[id(node)] = (top.name, False)

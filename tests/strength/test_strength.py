@@ -48,6 +48,23 @@ def test_code_no_problem_grades_is_not_mutated():
                                     "def b(x):\n    return x - 1\n", {"b"})} == {"b"}
 
 
+INIT_CELL = """np.random.seed(6953)
+weights = []
+for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+    sigma = np.sqrt(1.0 / max(n_in, n_out))
+    weights.append(np.random.randn(n_out, n_in) * sigma)
+"""
+
+
+def test_a_notebooks_top_level_initialisation_is_mutated_for_the_variable_it_fills():
+    """A problem that ``needs=["weights"]`` grades the loop that fills ``weights``, not only
+    functions: a notebook initialises its network in top-level code."""
+    found = sites(INIT_CELL, {"weights"})
+    assert found and {s.owner for s in found} == {"weights"}
+    assert {s.operator for s in found} >= {"mul-div"}
+    assert not sites(INIT_CELL, {"sigma"})   # the loop's temporary owns nothing
+
+
 def _weakened(tmp_path: Path) -> Path:
     """The small bundle with a check so loose (tol=1: every value passes) it catches nothing."""
     bundle = tmp_path / "weak"
