@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -16,6 +17,17 @@ from selenium.webdriver.support.ui import WebDriverWait
 def wait_for_url(browser, fragment: str, timeout: float = 10) -> None:
     """A click that submits a form returns before the next page arrives."""
     WebDriverWait(browser, timeout).until(EC.url_contains(fragment))
+
+
+def gone(element) -> bool:
+    """The page holding ``element`` was replaced. Mid-navigation, Chromium may answer "Node
+    with given id does not belong to the document" rather than a stale reference (a CI
+    failure): either way the element has left its page."""
+    try:
+        element.is_enabled()
+    except WebDriverException:   # StaleElementReferenceException is one
+        return True
+    return False
 
 
 def browser_login(browser, base: str, email: str, password: str, path: str = "/courses") -> None:
@@ -27,7 +39,7 @@ def browser_login(browser, base: str, email: str, password: str, path: str = "/c
     submit.click()
     # The log-in page itself is "complete" and its URL holds `next=/courses`: wait
     # until it is gone, or a caller's wait for "/courses" passes before the answer.
-    WebDriverWait(browser, 10).until(EC.staleness_of(submit))
+    WebDriverWait(browser, 10).until(lambda _: gone(submit))
     WebDriverWait(browser, 10).until(
         lambda b: b.execute_script("return document.readyState") == "complete")
 
