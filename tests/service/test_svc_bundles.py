@@ -9,8 +9,11 @@ from __future__ import annotations
 import io
 import time
 import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import REDIS_URL, RecordingBroker, World, queue_prefix
@@ -178,17 +181,29 @@ def test_a_broken_or_weak_bundle_is_refused_with_the_reason(
     assert use.status_code == 422 and "rejected" in use.text
 
 
-def test_an_uploaded_bundle_grades_a_student_upload_through_redis_and_celery(
-        client: TestClient, world: World, ctx: Context, settings: Settings) -> None:
+@contextmanager
+def _celery(ctx: Context, settings: Settings, kinds: Sequence[str]) -> Iterator[Callable[[], Any]]:
+    """Celery over the real Redis as the API's broker; yields what starts a worker on the
+    queues of ``kinds``, and empties those queues afterwards."""
     from celery.contrib.testing.worker import start_worker
 
     settings.redis_url = REDIS_URL
     app = create_celery(settings, ctx)
     ctx.broker = CeleryBroker(app)
+    queues = [settings.queue(k) for k in kinds]
     try:
-        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING",
-                          queues=[settings.queue(k) for k in ("grading", "training",
-                                                              "regrade")]):
+        yield lambda: start_worker(app, pool="solo", perform_ping_check=False,
+                                   loglevel="WARNING", queues=queues)
+    finally:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL).delete(*queues)
+
+
+def test_an_uploaded_bundle_grades_a_student_upload_through_redis_and_celery(
+        client: TestClient, world: World, ctx: Context, settings: Settings) -> None:
+    with _celery(ctx, settings, ("grading", "training", "regrade")) as worker:
+        with worker():
             published = _publish(client, world, "admin", _zipped())
             assert published.status_code == 202
             assert _wait_checked(ctx, published.json()["id"]).status == "ready"
@@ -207,11 +222,6 @@ def test_an_uploaded_bundle_grades_a_student_upload_through_redis_and_celery(
                     break
                 time.sleep(0.5)
         assert got.json()["status"] == "graded" and got.json()["score"] == 3.0, got.text
-    finally:
-        import redis
-
-        redis.Redis.from_url(REDIS_URL).delete(*[settings.queue(k) for k in
-                                                 ("grading", "training", "regrade")])
 
 
 def test_a_bundle_whose_check_exhausts_memory_costs_the_check_not_the_api(
@@ -262,25 +272,15 @@ def _publish_quietly(ctx: Context, world: World, version: str = "2026.1") -> int
 def test_with_celery_the_check_runs_on_a_worker_not_in_the_api(
         client: TestClient, world: World, ctx: Context, settings: Settings) -> None:
     """The API's container has no sandbox: with a broker, the check is a worker's task."""
-    from celery.contrib.testing.worker import start_worker
-
-    settings.redis_url = REDIS_URL
-    app = create_celery(settings, ctx)
-    ctx.broker = CeleryBroker(app)
-    try:
+    with _celery(ctx, settings, ("regrade",)) as worker:
         r = _publish(client, world, "admin", _zipped())
         assert r.status_code == 202, r.text
         time.sleep(1)
         assert _bundle_row(ctx, r.json()["id"]).status == "checking"  # nothing ran here
-        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING",
-                          queues=[settings.queue("regrade")]):
+        with worker():
             row = _wait_checked(ctx, r.json()["id"])
         assert row.status == "ready", row.report
         assert "| affine_forward |" in row.report
-    finally:
-        import redis
-
-        redis.Redis.from_url(REDIS_URL).delete(settings.queue("regrade"))
 
 
 def test_an_unreachable_queue_refuses_the_upload_so_it_can_be_sent_again(
