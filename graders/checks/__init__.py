@@ -24,6 +24,7 @@ from graders.checks.ramp import ramp, ramp_fraction
 from graders.checks.shapes import distinct_shape
 from graders.checks.upstream import (
     linear_in_upstream,
+    numbers_in,
     repeatable,
     scales_with_upstream,
     unchanged,
@@ -42,6 +43,7 @@ __all__ = [
     "distinct_shape",
     "finite",
     "linear_in_upstream",
+    "numbers_in",
     "numerical_gradient",
     "numerical_gradient_sample",
     "ramp",

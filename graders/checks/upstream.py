@@ -187,6 +187,12 @@ def _leaves(obj: Any, path: str = "") -> Iterator[tuple[str, Any]]:
         yield path, obj
 
 
+def numbers_in(obj: Any) -> int:
+    """How many numbers a nested value holds (a cache): array entries, one per other leaf."""
+    return sum(leaf.size if isinstance(leaf, np.ndarray | np.generic) else 1
+               for _, leaf in _leaves(obj))
+
+
 # Entries compared at a time: the temporaries of a comparison stay a few MB whatever the
 # size of the array (a 250 MB bool cache widened whole to float64 took 2 GB, twice).
 _BLOCK = 1 << 18

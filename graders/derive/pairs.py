@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..checks import unchanged
+from ..checks import numbers_in, unchanged
 from ..checks._validate import MAX_ENTRIES
 from ..engine.errors import StudentRaised, WrongValue
 from ..engine.proxy import Remote, Student
@@ -83,20 +83,6 @@ def _holds_remote(value: Any) -> bool:
     return False
 
 
-def _numbers(value: Any) -> int:
-    """How many numbers a cache holds: array entries, and one per other leaf."""
-    count, stack = 0, [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, tuple | list):
-            stack.extend(item)
-        else:
-            count += item.size if isinstance(item, np.ndarray | np.generic) else 1
-    return count
-
-
 def pair_checks(name: str, args: Mapping[str, Arg], grads: Sequence[str],
                 forward: Callable[..., Any], backward: Callable[..., Any], *,
                 batch: str, tol: float, via: Callable[[Student], Via] | None,
@@ -147,7 +133,7 @@ def pair_checks(name: str, args: Mapping[str, Arg], grads: Sequence[str],
             theirs = unpack(sig, value, ("out", "cache"))["cache"]
         except (StudentRaised, WrongValue):
             return cache(*copies(x).values())
-        if (size := _numbers(theirs)) > MAX_CACHE_ENTRIES:
+        if (size := numbers_in(theirs)) > MAX_CACHE_ENTRIES:
             raise WrongValue(f"{sig} returned a cache of {size:,} numbers; the grader passes "
                              f"at most {MAX_CACHE_ENTRIES:,} on to {short_b}.")
         return theirs
